@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh clone (see README):
+#   make figures   create .venv, install, execute every notebook (regenerates figures/ and the notebooks' outputs)
+#   make test      create .venv, install, lint, unit tests, and every notebook validated by nbval
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: install figures test unit notebooks-test lint benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (minde)" >/dev/null
+	touch $(STAMP)
+
+figures: $(STAMP)
+	$(PY) -m minde.notebooks $(NOTEBOOKS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check minde tests benchmarks scripts
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+notebooks-test: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+
+test: lint unit notebooks-test
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/accuracy.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

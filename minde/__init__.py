@@ -1,0 +1,14 @@
+"""minde: Mutual Information Neural Diffusion Estimation (Franzese, Bounoua, Michiardi, ICLR 2024).
+
+One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the multi-time MLP),
+``estimators`` (the four MI forms and entropy as pure functions of scores), ``gaussian`` (closed-form
+scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object).
+"""
+
+from .estimator import MINDE, MIResult
+from .estimators import Estimate
+from .sde import SDE, VESDE, VPSDE, make_sde
+
+__version__ = "0.1.0"
+
+__all__ = ["MINDE", "MIResult", "Estimate", "SDE", "VPSDE", "VESDE", "make_sde", "__version__"]

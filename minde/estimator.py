@@ -1,0 +1,358 @@
+"""The MINDE estimator object: fit a score network on (x, y), then read off MI and entropies.
+
+    >>> from minde import MINDE
+    >>> est = MINDE(variant="c").fit(x, y)        # x: (n, dx), y: (n, dy), numpy or torch
+    >>> est.estimate()                             # MI in nats on the held-out split, difference-inside form
+    >>> est.mutual_information()                   # both forms with Monte-Carlo standard errors
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import estimators as est
+from .score_network import Role, ScoreNetwork, network_inputs
+from .sde import SDE, make_sde
+from .training import TrainingLog, resolve_device, torch_threads, train_score_network
+from .validation import Standardizer, check_pair
+
+__all__ = ["MINDE", "MIResult"]
+
+VARIANTS = {"c": "MINDE-C", "j": "MINDE-J"}
+
+
+@dataclass(frozen=True)
+class MIResult:
+    """Both estimator forms of one trained model, in nats, with Monte-Carlo standard errors."""
+
+    variant: str
+    mi: float  # difference inside the norm (MINDE-C / MINDE-J)
+    mi_stderr: float
+    mi_sigma: float  # difference outside the norm, via entropies (MINDE-C(sigma) / MINDE-J(sigma))
+    mi_sigma_stderr: float
+    n_samples: int
+    mc_repeats: int
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+    def named(self) -> dict[str, float]:
+        """{'MINDE-C': ..., 'MINDE-C(sigma)': ...} (or the J names)."""
+        name = VARIANTS[self.variant]
+        return {name: self.mi, f"{name}(sigma)": self.mi_sigma}
+
+
+class MINDE:
+    """Mutual Information Neural Diffusion Estimation (Franzese, Bounoua, Michiardi, ICLR 2024).
+
+    Parameters
+    ----------
+    variant: "c" (conditional diffusion: s_X and s_{X|Y}) or "j" (joint diffusion: s_XY, s_{X|Y}, s_{Y|X}).
+    sde: "vp" (paper default, beta in [0.1, 20]) or "ve"; ``sde_kwargs`` are passed to it.
+    importance_sampling: draw t from q ∝ g^2/sigma_t^2 for training and estimation (paper default).
+    sigma: standard deviation s of the Gaussian reference of the sigma-forms.
+    steps, batch_size, lr, ema_decay: Adam training budget (the authors: ~200k steps, batch 128, lr 1e-3).
+    width, n_blocks: the score network (width from the dimension when None).
+    test_fraction: share of the data ``fit`` holds out for ``estimate()``; 0 estimates on the training data.
+    mc_repeats: times each data point is paired with a fresh (t, eps) when estimating.
+    seed: every random choice (split, initialisation, batches, times, noise) flows from it.
+    device: "auto" (CUDA when present), "cpu", "cuda", ...
+    threads: torch CPU threads used during fit/estimate (1 is fastest for these small networks; None = leave).
+    """
+
+    def __init__(
+        self,
+        variant: str = "c",
+        sde: str = "vp",
+        importance_sampling: bool = True,
+        sigma: float = 1.0,
+        steps: int = 20_000,
+        batch_size: int = 128,
+        lr: float = 1e-3,
+        ema_decay: float = 0.999,
+        width: int | None = None,
+        n_blocks: int = 0,
+        test_fraction: float = 0.1,
+        mc_repeats: int = 10,
+        seed: int = 0,
+        device: str = "auto",
+        threads: int | None = 1,
+        progress: bool = False,
+        sde_kwargs: dict | None = None,
+    ) -> None:
+        variant = str(variant).lower()
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}: choose 'c' (conditional) or 'j' (joint)")
+        self.sde: SDE = make_sde(sde, **(sde_kwargs or {}))
+        checks = {
+            "sigma": sigma > 0,
+            "steps": int(steps) >= 1,
+            "batch_size": int(batch_size) >= 1,
+            "lr": lr > 0,
+            "test_fraction": 0 <= test_fraction < 1,
+            "mc_repeats": int(mc_repeats) >= 1,
+        }
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid parameter(s): {', '.join(f'{k}={locals()[k]!r}' for k in bad)}")
+        self.variant = variant
+        self.importance_sampling = bool(importance_sampling)
+        self.sigma = float(sigma)
+        self.steps, self.batch_size, self.lr, self.ema_decay = int(steps), int(batch_size), float(lr), float(ema_decay)
+        self.width, self.n_blocks = width, int(n_blocks)
+        self.test_fraction, self.mc_repeats, self.seed = float(test_fraction), int(mc_repeats), int(seed)
+        self.device = resolve_device(device)
+        self.threads, self.progress = threads, progress
+        self.net: ScoreNetwork | None = None
+        self.log: TrainingLog | None = None
+        self._x_std: Standardizer | None = None
+        self._y_std: Standardizer | None = None
+        self._test: tuple[Tensor, Tensor] | None = None
+        self.fit_info: dict = {}
+
+    # --- configuration ---------------------------------------------------------------------------
+    def config(self) -> dict:
+        """Plain-type configuration (what ``save`` stores and ``MINDE(**config)`` rebuilds)."""
+        return {
+            "variant": self.variant,
+            "sde": self.sde.config()["name"],
+            "sde_kwargs": {k: v for k, v in self.sde.config().items() if k != "name"},
+            "importance_sampling": self.importance_sampling,
+            "sigma": self.sigma,
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "ema_decay": self.ema_decay,
+            "width": self.width,
+            "n_blocks": self.n_blocks,
+            "test_fraction": self.test_fraction,
+            "mc_repeats": self.mc_repeats,
+            "seed": self.seed,
+        }
+
+    @property
+    def name(self) -> str:
+        return VARIANTS[self.variant]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"MINDE({args})"
+
+    # --- fitting ---------------------------------------------------------------------------------
+    def _tensor(self, a: np.ndarray) -> Tensor:
+        return torch.as_tensor(a, dtype=torch.float32, device=self.device)
+
+    def fit(self, x: object, y: object, callback=None, callback_every: int = 0) -> MINDE:
+        """Standardise, hold out ``test_fraction`` of the rows, and train the score network.
+
+        ``callback(step, estimator)`` is called every ``callback_every`` steps with the estimator's EMA
+        network in place (e.g. ``lambda step, e: e.mutual_information()`` to follow the estimate).
+        """
+        xa, ya = check_pair(x, y, min_samples=2)
+        n = xa.shape[0]
+        n_test = int(round(self.test_fraction * n))
+        n_train = n - n_test
+        if n_train < self.batch_size:
+            raise ValueError(
+                f"too few samples: {n_train} training rows (of {n}, test_fraction={self.test_fraction}) "
+                f"is fewer than one batch of {self.batch_size}; lower batch_size or give more data"
+            )
+        perm = np.random.default_rng(self.seed).permutation(n)
+        train_idx, test_idx = perm[:n_train], perm[n_train:]
+        self._x_std = Standardizer.fit(xa[train_idx], "x")
+        self._y_std = Standardizer.fit(ya[train_idx], "y")
+        xs, ys = self._x_std(xa), self._y_std(ya)
+        x_tr, y_tr = self._tensor(xs[train_idx]), self._tensor(ys[train_idx])
+        self._test = (self._tensor(xs[test_idx]), self._tensor(ys[test_idx])) if n_test else (x_tr, y_tr)
+
+        with torch_threads(self.threads if self.device.type == "cpu" else None):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed)
+                self.net = ScoreNetwork(xa.shape[1], ya.shape[1], self.width, self.n_blocks).to(self.device)
+            cb = None
+            if callback is not None:
+
+                def cb(step: int, ema_module: torch.nn.Module) -> object:
+                    live, self.net = self.net, ema_module
+                    try:
+                        return callback(step, self)
+                    finally:
+                        self.net = live
+
+            t0 = time.perf_counter()
+            ema, self.log = train_score_network(
+                self.net, self.sde, x_tr, y_tr, self.variant, self.steps, self.batch_size, self.lr,
+                self.ema_decay, self.importance_sampling, self.seed, self.progress,
+                callback=cb, callback_every=callback_every,
+            )  # fmt: skip
+            self.net = ema.module
+        self.fit_info = {
+            "n_train": n_train,
+            "n_test": n_test,
+            "dim_x": xa.shape[1],
+            "dim_y": ya.shape[1],
+            "width": self.net.width,
+            "parameters": sum(p.numel() for p in self.net.parameters()),
+            "train_seconds": time.perf_counter() - t0,
+            "final_loss": self.log.losses[-1] if self.log.losses else float("nan"),
+            "device": str(self.device),
+            "threads": self.threads,
+            "torch": torch.__version__,
+            "machine": platform.platform(),
+            "cpu_count": os.cpu_count(),
+        }
+        return self
+
+    # --- estimation ------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if self.net is None:
+            raise RuntimeError("this MINDE estimator is not fitted yet: call .fit(x, y) first")
+
+    def _data(self, x: object | None, y: object | None) -> tuple[Tensor, Tensor]:
+        self._check_fitted()
+        if x is None and y is None:
+            assert self._test is not None
+            return self._test
+        if x is None or y is None:
+            raise ValueError("give both x and y, or neither (to use the held-out split kept by fit)")
+        xa, ya = check_pair(x, y, min_samples=2)
+        if xa.shape[1] != self.net.dim_x or ya.shape[1] != self.net.dim_y:
+            raise ValueError(
+                f"shape mismatch: the model was fitted on dim_x={self.net.dim_x}, dim_y={self.net.dim_y}, "
+                f"got {xa.shape[1]} and {ya.shape[1]}"
+            )
+        return self._tensor(self._x_std(xa)), self._tensor(self._y_std(ya))
+
+    @torch.no_grad()
+    def _eps(self, x0: Tensor, y0: Tensor, t: Tensor, noise: Tensor, rx: Role, ry: Role) -> Tensor:
+        inp, times, _ = network_inputs(self.sde, x0, y0, t, noise, rx, ry)
+        return self.net(inp, times.to(x0.dtype)).to(torch.float64)
+
+    @torch.no_grad()
+    def integrands(self, x: Tensor, y: Tensor, generator: torch.Generator, batch: int = 8192) -> dict[str, Tensor]:
+        """Per-sample, per-repeat integrands (shape (n, mc_repeats)) of both MI forms and of the KL terms
+        of every entropy the variant supports, on standardised tensors."""
+        self._check_fitted()
+        self.net.eval()
+        dx = x.shape[1]
+        out: dict[str, list[Tensor]] = {}
+        for _ in range(self.mc_repeats):
+            for start in range(0, x.shape[0], batch):
+                x0, y0 = x[start : start + batch], y[start : start + batch]
+                m = x0.shape[0]
+                t, w = self.sde.sample_time(m, self.importance_sampling, generator, x.device, stratified=True)
+                noise = torch.randn(m, dx + y0.shape[1], generator=generator, device=x.device, dtype=x.dtype)
+                sig, g2, chi = self.sde.sigma(t), self.sde.g2(t), self.sde.chi(t, self.sigma)
+                z_t = self.sde.perturb(torch.cat([x0, y0], 1).to(torch.float64), t, noise.to(torch.float64))
+                x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+                D, C, M = Role.DIFFUSED, Role.CLEAN, Role.MARGINAL
+                if self.variant == "c":
+                    s_marg = -self._eps(x0, y0, t, noise, D, M)[:, :dx] / sig
+                    s_cond = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
+                    terms = {
+                        "mi": est.minde_c(s_cond, s_marg, g2, w),
+                        "mi_sigma": est.minde_c_sigma(s_cond, s_marg, x_t, chi, g2, w),
+                        "H(X)": est.entropy_integrand(s_marg, x_t, chi, g2, w),
+                        "H(X|Y)": est.entropy_integrand(s_cond, x_t, chi, g2, w),
+                    }
+                else:
+                    s_joint = -self._eps(x0, y0, t, noise, D, D) / sig
+                    s_cx = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
+                    s_cy = -self._eps(x0, y0, t, noise, C, D)[:, dx:] / sig
+                    terms = {
+                        "mi": est.minde_j(s_joint, s_cx, s_cy, g2, w),
+                        "mi_sigma": est.minde_j_sigma(s_joint, s_cx, s_cy, x_t, y_t, chi, g2, w),
+                        "H(X,Y)": est.entropy_integrand(s_joint, z_t, chi, g2, w),
+                        "H(X|Y)": est.entropy_integrand(s_cx, x_t, chi, g2, w),
+                        "H(Y|X)": est.entropy_integrand(s_cy, y_t, chi, g2, w),
+                    }
+                for k, v in terms.items():
+                    out.setdefault(k, []).append(v)
+        n_batches = -(-x.shape[0] // batch)
+        return {
+            k: torch.stack([torch.cat(v[r * n_batches : (r + 1) * n_batches]) for r in range(self.mc_repeats)], dim=1)
+            for k, v in out.items()
+        }
+
+    def _integrands_for(self, x: object | None, y: object | None, seed: int | None) -> tuple[Tensor, Tensor, dict]:
+        xt, yt = self._data(x, y)
+        gen = torch.Generator(device=self.device).manual_seed(self.seed + 1 if seed is None else seed)
+        with torch_threads(self.threads if self.device.type == "cpu" else None):
+            return xt, yt, self.integrands(xt, yt, gen)
+
+    def mutual_information(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> MIResult:
+        """MI (nats) in both forms, with Monte-Carlo standard errors, on (x, y) or on the held-out split."""
+        xt, _, terms = self._integrands_for(x, y, seed)
+        mi, mi_s = est.Estimate.from_samples(terms["mi"]), est.Estimate.from_samples(terms["mi_sigma"])
+        return MIResult(self.variant, mi.value, mi.stderr, mi_s.value, mi_s.stderr, xt.shape[0], self.mc_repeats)
+
+    def estimate(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> float:
+        """MI in nats in the variant's main form (difference inside the norm)."""
+        return self.mutual_information(x, y, seed).mi
+
+    def entropy(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> dict[str, est.Estimate]:
+        """Differential entropies (nats, in the units of the original data) that the variant's scores give.
+
+        MINDE-C: H(X), H(X|Y).  MINDE-J: H(X,Y), H(X|Y), H(Y|X), and H(X) = H(X,Y) - H(Y|X),
+        H(Y) = H(X,Y) - H(X|Y).  Each is N/2 log(2 pi s^2) + E||X_0||^2/(2 s^2) - KL to the reference (eq. H),
+        shifted by the log-Jacobian of the standardisation.
+        """
+        xt, yt, terms = self._integrands_for(x, y, seed)
+        cross = {
+            "X": est.gaussian_reference_cross_entropy(xt, self.sigma),
+            "Y": est.gaussian_reference_cross_entropy(yt, self.sigma),
+            "X,Y": est.gaussian_reference_cross_entropy(torch.cat([xt, yt], 1), self.sigma),
+        }
+        jac = {"X": self._x_std.log_jacobian, "Y": self._y_std.log_jacobian}
+        jac["X,Y"] = jac["X"] + jac["Y"]
+        out = {}
+        for key, kl in terms.items():
+            if not key.startswith("H("):
+                continue
+            var = key[2:-1].split("|")[0]
+            out[key] = est.Estimate.from_samples(cross[var].unsqueeze(1) - kl, offset=jac[var])
+        if self.variant == "j":
+            out["H(X)"] = out["H(X,Y)"] - out["H(Y|X)"]
+            out["H(Y)"] = out["H(X,Y)"] - out["H(X|Y)"]
+        return out
+
+    # --- persistence -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Save config, standardisation, weights (plain state_dict) and the held-out split, atomically."""
+        self._check_fitted()
+        state = {
+            "config": self.config(),
+            "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
+            "dims": [self.net.dim_x, self.net.dim_y],
+            "x_standardizer": [torch.as_tensor(self._x_std.mean), torch.as_tensor(self._x_std.std)],
+            "y_standardizer": [torch.as_tensor(self._y_std.mean), torch.as_tensor(self._y_std.std)],
+            "test": [self._test[0].cpu(), self._test[1].cpu()],
+            "fit_info": {k: v for k, v in self.fit_info.items() if isinstance(v, (int, float, str, type(None)))},
+        }
+        path = os.fspath(path)
+        tmp = f"{path}.tmp{os.getpid()}"
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> MINDE:
+        """Load a model saved by ``save`` (``weights_only=True``: no code is unpickled)."""
+        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        obj = cls(**state["config"], device=device)
+        dx, dy = state["dims"]
+        obj.net = ScoreNetwork(dx, dy, obj.width, obj.n_blocks).to(obj.device)
+        obj.net.load_state_dict(state["state_dict"])
+        obj.net.eval().requires_grad_(False)
+        obj._x_std = Standardizer(*(a.numpy() for a in state["x_standardizer"]))
+        obj._y_std = Standardizer(*(a.numpy() for a in state["y_standardizer"]))
+        obj._test = tuple(a.to(obj.device) for a in state["test"])
+        obj.fit_info = state["fit_info"]
+        return obj
+

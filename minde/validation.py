@@ -1,0 +1,71 @@
+"""Input checks shared by MINDE and the baselines: clear ``ValueError``s instead of errors from deep in torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["as_matrix", "check_pair", "Standardizer"]
+
+
+def as_matrix(a: object, name: str) -> np.ndarray:
+    """Convert numpy / torch / nested lists to a float64 array of shape (n, d); (n,) becomes (n, 1)."""
+    if hasattr(a, "detach") and hasattr(a, "cpu"):  # torch tensor
+        a = a.detach().cpu().numpy()
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be read as an array: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (n, d) or (n,), got an array with {arr.ndim} dimensions {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.unique(np.nonzero(bad)[0])
+        raise ValueError(f"{name} contains NaN or inf in {len(rows)} row(s), first at row {rows[0]}")
+    return arr
+
+
+def check_pair(x: object, y: object, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a paired sample: both (n, d) numeric and finite, same n, at least ``min_samples`` rows."""
+    xa, ya = as_matrix(x, "x"), as_matrix(y, "y")
+    if xa.shape[0] != ya.shape[0]:
+        raise ValueError(f"x and y must have the same number of samples, got {xa.shape[0]} and {ya.shape[0]}")
+    if xa.shape[0] < min_samples:
+        raise ValueError(f"too few samples: got {xa.shape[0]}, need at least {min_samples}")
+    return xa, ya
+
+
+@dataclass
+class Standardizer:
+    """Per-column standardisation with statistics fitted once and stored (MI is invariant to it)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, a: np.ndarray, name: str) -> Standardizer:
+        mean, std = a.mean(axis=0), a.std(axis=0)
+        const = np.nonzero(std <= 1e-12 * np.maximum(1.0, np.abs(mean)))[0]
+        if len(const):
+            raise ValueError(f"{name} has constant (zero-variance) column(s) {const.tolist()}: MI is undefined for them")
+        return cls(mean, std)
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        if a.shape[1] != self.mean.shape[0]:
+            raise ValueError(f"expected {self.mean.shape[0]} columns, got {a.shape[1]}")
+        return (a - self.mean) / self.std
+
+    @property
+    def log_jacobian(self) -> float:
+        """sum log std: H(original) = H(standardised) + this."""
+        return float(np.log(self.std).sum())
