@@ -236,50 +236,75 @@ class MINDE:
         return self.net(inp, times.to(x0.dtype)).to(torch.float64)
 
     @torch.no_grad()
+    def _batch_integrands(self, x0: Tensor, y0: Tensor, t: Tensor, w: Tensor, noise: Tensor) -> dict[str, Tensor]:
+        """Per-sample integrands for one batch at times t (n, 1) with time weights w (n, 1)."""
+        dx = x0.shape[1]
+        sig, g2, chi = self.sde.sigma(t), self.sde.g2(t), self.sde.chi(t, self.sigma)
+        z_t = self.sde.perturb(torch.cat([x0, y0], 1).to(torch.float64), t, noise.to(torch.float64))
+        x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+        D, C, M = Role.DIFFUSED, Role.CLEAN, Role.MARGINAL
+        if self.variant == "c":
+            s_marg = -self._eps(x0, y0, t, noise, D, M)[:, :dx] / sig
+            s_cond = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
+            return {
+                "mi": est.minde_c(s_cond, s_marg, g2, w),
+                "mi_sigma": est.minde_c_sigma(s_cond, s_marg, x_t, chi, g2, w),
+                "H(X)": est.entropy_integrand(s_marg, x_t, chi, g2, w),
+                "H(X|Y)": est.entropy_integrand(s_cond, x_t, chi, g2, w),
+            }
+        s_joint = -self._eps(x0, y0, t, noise, D, D) / sig
+        s_cx = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
+        s_cy = -self._eps(x0, y0, t, noise, C, D)[:, dx:] / sig
+        return {
+            "mi": est.minde_j(s_joint, s_cx, s_cy, g2, w),
+            "mi_sigma": est.minde_j_sigma(s_joint, s_cx, s_cy, x_t, y_t, chi, g2, w),
+            "H(X,Y)": est.entropy_integrand(s_joint, z_t, chi, g2, w),
+            "H(X|Y)": est.entropy_integrand(s_cx, x_t, chi, g2, w),
+            "H(Y|X)": est.entropy_integrand(s_cy, y_t, chi, g2, w),
+        }
+
+    def _noise(self, m: int, d: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        return torch.randn(m, d, generator=generator, device=self.device, dtype=dtype)
+
+    @torch.no_grad()
     def integrands(self, x: Tensor, y: Tensor, generator: torch.Generator, batch: int = 8192) -> dict[str, Tensor]:
         """Per-sample, per-repeat integrands (shape (n, mc_repeats)) of both MI forms and of the KL terms
-        of every entropy the variant supports, on standardised tensors."""
+        of every entropy the variant supports, on standardised tensors.  Each repeat pairs every data
+        point with a fresh (t, eps); t is stratified over the batch (unbiased, lower variance)."""
         self._check_fitted()
         self.net.eval()
-        dx = x.shape[1]
-        out: dict[str, list[Tensor]] = {}
+        d = x.shape[1] + y.shape[1]
+        repeats: list[dict[str, Tensor]] = []
         for _ in range(self.mc_repeats):
+            parts: dict[str, list[Tensor]] = {}
             for start in range(0, x.shape[0], batch):
                 x0, y0 = x[start : start + batch], y[start : start + batch]
-                m = x0.shape[0]
-                t, w = self.sde.sample_time(m, self.importance_sampling, generator, x.device, stratified=True)
-                noise = torch.randn(m, dx + y0.shape[1], generator=generator, device=x.device, dtype=x.dtype)
-                sig, g2, chi = self.sde.sigma(t), self.sde.g2(t), self.sde.chi(t, self.sigma)
-                z_t = self.sde.perturb(torch.cat([x0, y0], 1).to(torch.float64), t, noise.to(torch.float64))
-                x_t, y_t = z_t[:, :dx], z_t[:, dx:]
-                D, C, M = Role.DIFFUSED, Role.CLEAN, Role.MARGINAL
-                if self.variant == "c":
-                    s_marg = -self._eps(x0, y0, t, noise, D, M)[:, :dx] / sig
-                    s_cond = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
-                    terms = {
-                        "mi": est.minde_c(s_cond, s_marg, g2, w),
-                        "mi_sigma": est.minde_c_sigma(s_cond, s_marg, x_t, chi, g2, w),
-                        "H(X)": est.entropy_integrand(s_marg, x_t, chi, g2, w),
-                        "H(X|Y)": est.entropy_integrand(s_cond, x_t, chi, g2, w),
-                    }
-                else:
-                    s_joint = -self._eps(x0, y0, t, noise, D, D) / sig
-                    s_cx = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
-                    s_cy = -self._eps(x0, y0, t, noise, C, D)[:, dx:] / sig
-                    terms = {
-                        "mi": est.minde_j(s_joint, s_cx, s_cy, g2, w),
-                        "mi_sigma": est.minde_j_sigma(s_joint, s_cx, s_cy, x_t, y_t, chi, g2, w),
-                        "H(X,Y)": est.entropy_integrand(s_joint, z_t, chi, g2, w),
-                        "H(X|Y)": est.entropy_integrand(s_cx, x_t, chi, g2, w),
-                        "H(Y|X)": est.entropy_integrand(s_cy, y_t, chi, g2, w),
-                    }
+                t, w = self.sde.sample_time(x0.shape[0], self.importance_sampling, generator, x.device, stratified=True)
+                terms = self._batch_integrands(x0, y0, t, w, self._noise(x0.shape[0], d, generator, x.dtype))
                 for k, v in terms.items():
-                    out.setdefault(k, []).append(v)
-        n_batches = -(-x.shape[0] // batch)
-        return {
-            k: torch.stack([torch.cat(v[r * n_batches : (r + 1) * n_batches]) for r in range(self.mc_repeats)], dim=1)
-            for k, v in out.items()
-        }
+                    parts.setdefault(k, []).append(v)
+            repeats.append({k: torch.cat(v) for k, v in parts.items()})
+        return {k: torch.stack([r[k] for r in repeats], dim=1) for k in repeats[0]}
+
+    @torch.no_grad()
+    def time_profile(
+        self, times: object, x: object | None = None, y: object | None = None, n: int = 4000, seed: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """The integrands over t, without time weights: for each t in ``times``, the mean over ``n`` data
+        points of 1/2 g(t)^2 ||score difference||^2 for each form (the curve whose area is the MI), and of
+        the entropy KL terms.  Returns arrays of shape (len(times),) keyed as in ``integrands``."""
+        xt, yt = self._data(x, y)
+        xt, yt = xt[:n], yt[:n]
+        gen = torch.Generator(device=self.device).manual_seed(self.seed + 2 if seed is None else seed)
+        out: dict[str, list[float]] = {}
+        with torch_threads(self.threads if self.device.type == "cpu" else None):
+            for tv in np.asarray(times, dtype=np.float64).reshape(-1):
+                t = torch.full((xt.shape[0], 1), float(tv), dtype=torch.float64, device=self.device)
+                noise = self._noise(xt.shape[0], xt.shape[1] + yt.shape[1], gen, xt.dtype)
+                terms = self._batch_integrands(xt, yt, t, torch.ones_like(t), noise)
+                for k, v in terms.items():
+                    out.setdefault(k, []).append(float(v.mean()))
+        return {k: np.asarray(v) for k, v in out.items()}
 
     def _integrands_for(self, x: object | None, y: object | None, seed: int | None) -> tuple[Tensor, Tensor, dict]:
         xt, yt = self._data(x, y)

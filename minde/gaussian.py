@@ -24,7 +24,7 @@ from torch import Tensor
 from . import estimators as est
 from .sde import SDE
 
-__all__ = ["GaussianPair", "exact_estimates"]
+__all__ = ["GaussianPair", "exact_integrands", "exact_estimates", "exact_time_profile"]
 
 
 def _score(z: Tensor, mean: Tensor, cov_base: Tensor, alpha: Tensor, sigma: Tensor) -> Tensor:
@@ -118,6 +118,44 @@ class GaussianPair:
         return _score(xy_t, torch.zeros_like(xy_t), self._cov, alpha, sigma)
 
 
+def exact_integrands(
+    pair: GaussianPair,
+    sde: SDE,
+    x0: Tensor,
+    y0: Tensor,
+    t: Tensor,
+    weight: Tensor,
+    noise: Tensor,
+    reference_std: float = 1.0,
+) -> dict[str, Tensor]:
+    """Per-sample integrands of the four MI forms, of KL(joint || product of marginals), and of the KL
+    terms of the five entropies, computed from closed-form scores at times t (n, 1) with weights w."""
+    dx = pair.dim_x
+    alpha, sigma, g2 = sde.alpha(t), sde.sigma(t), sde.g2(t)
+    chi = sde.chi(t, reference_std)
+    z0 = torch.cat([x0, y0], dim=1)
+    z_t = sde.perturb(z0, t, noise)
+    x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+    s_x = pair.score_marginal_x(x_t, alpha, sigma)
+    s_y = pair.score_marginal_y(y_t, alpha, sigma)
+    s_x_given_y = pair.score_conditional_x(x_t, y0, alpha, sigma)
+    s_y_given_x = pair.score_conditional_y(y_t, x0, alpha, sigma)
+    s_xy = pair.score_joint(z_t, alpha, sigma)
+    w = weight
+    return {
+        "MINDE-C": est.minde_c(s_x_given_y, s_x, g2, w),
+        "MINDE-C(sigma)": est.minde_c_sigma(s_x_given_y, s_x, x_t, chi, g2, w),
+        "MINDE-J": est.minde_j(s_xy, s_x_given_y, s_y_given_x, g2, w),
+        "MINDE-J(sigma)": est.minde_j_sigma(s_xy, s_x_given_y, s_y_given_x, x_t, y_t, chi, g2, w),
+        "KL(joint||product)": est.kl_integrand(s_xy, torch.cat([s_x, s_y], dim=1), g2, w),
+        "H(X)": est.entropy_integrand(s_x, x_t, chi, g2, w),
+        "H(Y)": est.entropy_integrand(s_y, y_t, chi, g2, w),
+        "H(X,Y)": est.entropy_integrand(s_xy, z_t, chi, g2, w),
+        "H(X|Y)": est.entropy_integrand(s_x_given_y, x_t, chi, g2, w),
+        "H(Y|X)": est.entropy_integrand(s_y_given_x, y_t, chi, g2, w),
+    }
+
+
 def exact_estimates(
     pair: GaussianPair,
     sde: SDE,
@@ -130,41 +168,34 @@ def exact_estimates(
     """All four MI forms and the five entropies from closed-form scores, by Monte Carlo over (x_0, t, eps).
 
     Returns estimates keyed "MINDE-C", "MINDE-C(sigma)", "MINDE-J", "MINDE-J(sigma)", "KL(joint||product)"
-    and "H(X)", "H(Y)", "H(X,Y)", "H(X|Y)", "H(Y|X)".
+    and "H(X)", "H(Y)", "H(X,Y)", "H(X|Y)", "H(Y|X)" (entropies = reference cross-entropy - KL, eq. (H)).
     """
     gen = torch.Generator().manual_seed(seed)
     x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
-    dx = pair.dim_x
     t, w = sde.sample_time(n, importance_sampling, gen, stratified=stratified)
-    alpha, sigma, g2 = sde.alpha(t), sde.sigma(t), sde.g2(t)
-    chi = sde.chi(t, reference_std)
-    z0 = torch.cat([x0, y0], dim=1)
-    z_t = sde.perturb(z0, t, torch.randn(z0.shape, generator=gen, dtype=torch.float64))
-    x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+    noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
+    terms = exact_integrands(pair, sde, x0, y0, t, w, noise, reference_std)
+    cross = {"X": x0, "Y": y0, "X,Y": torch.cat([x0, y0], dim=1)}
+    out = {}
+    for key, v in terms.items():
+        if key.startswith("H("):
+            var = key[2:-1].split("|")[0]
+            v = est.gaussian_reference_cross_entropy(cross[var], reference_std) - v
+        out[key] = est.Estimate.from_samples(v)
+    return out
 
-    s_x = pair.score_marginal_x(x_t, alpha, sigma)
-    s_y = pair.score_marginal_y(y_t, alpha, sigma)
-    s_x_given_y = pair.score_conditional_x(x_t, y0, alpha, sigma)
-    s_y_given_x = pair.score_conditional_y(y_t, x0, alpha, sigma)
-    s_xy = pair.score_joint(z_t, alpha, sigma)
 
-    def entropy(score: Tensor, v_t: Tensor, v_0: Tensor) -> est.Estimate:
-        per_sample = est.gaussian_reference_cross_entropy(v_0, reference_std) - est.entropy_integrand(score, v_t, chi, g2, w)
-        return est.Estimate.from_samples(per_sample)
-
-    out = {
-        "MINDE-C": est.minde_c(s_x_given_y, s_x, g2, w),
-        "MINDE-C(sigma)": est.minde_c_sigma(s_x_given_y, s_x, x_t, chi, g2, w),
-        "MINDE-J": est.minde_j(s_xy, s_x_given_y, s_y_given_x, g2, w),
-        "MINDE-J(sigma)": est.minde_j_sigma(s_xy, s_x_given_y, s_y_given_x, x_t, y_t, chi, g2, w),
-        "KL(joint||product)": est.kl_integrand(s_xy, torch.cat([s_x, s_y], dim=1), g2, w),
-    }
-    results = {k: est.Estimate.from_samples(v) for k, v in out.items()}
-    results |= {
-        "H(X)": entropy(s_x, x_t, x0),
-        "H(Y)": entropy(s_y, y_t, y0),
-        "H(X,Y)": entropy(s_xy, z_t, z0),
-        "H(X|Y)": entropy(s_x_given_y, x_t, x0),
-        "H(Y|X)": entropy(s_y_given_x, y_t, y0),
-    }
-    return results
+def exact_time_profile(
+    pair: GaussianPair, sde: SDE, times: object, n: int = 20_000, reference_std: float = 1.0, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """For each t in ``times``, the Monte-Carlo mean over n samples of every integrand without time weight
+    (e.g. 1/2 g^2 E||s_{X|Y} - s_X||^2 for MINDE-C): the exact curves whose area is the MI / KL."""
+    gen = torch.Generator().manual_seed(seed)
+    x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
+    out: dict[str, list[float]] = {}
+    for tv in np.asarray(times, dtype=np.float64).reshape(-1):
+        t = torch.full((n, 1), float(tv), dtype=torch.float64)
+        noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
+        for k, v in exact_integrands(pair, sde, x0, y0, t, torch.ones_like(t), noise, reference_std).items():
+            out.setdefault(k, []).append(float(v.mean()))
+    return {k: np.asarray(v) for k, v in out.items()}
