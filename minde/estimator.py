@@ -20,7 +20,7 @@ from torch import Tensor
 from . import estimators as est
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, make_sde
-from .training import TrainingLog, resolve_device, torch_threads, train_score_network
+from .training import LR_SCHEDULES, TrainingLog, resolve_device, torch_threads, train_score_network
 from .validation import Standardizer, check_pair
 
 __all__ = ["MINDE", "MIResult"]
@@ -59,6 +59,7 @@ class MINDE:
     importance_sampling: draw t from q ∝ g^2/sigma_t^2 for training and estimation (paper default).
     sigma: standard deviation s of the Gaussian reference of the sigma-forms.
     steps, batch_size, lr, ema_decay: Adam training budget (the authors: ~200k steps, batch 128, lr 1e-3).
+    lr_schedule: "constant" (the paper) or "cosine" (decay to 0; opt-in, see benchmarks/accuracy.py).
     width, n_blocks: the score network (width from the dimension when None).
     test_fraction: share of the data ``fit`` holds out for ``estimate()``; 0 estimates on the training data.
     mc_repeats: times each data point is paired with a fresh (t, eps) when estimating.
@@ -77,6 +78,7 @@ class MINDE:
         batch_size: int = 128,
         lr: float = 1e-3,
         ema_decay: float = 0.999,
+        lr_schedule: str = "constant",
         width: int | None = None,
         n_blocks: int = 0,
         test_fraction: float = 0.1,
@@ -90,6 +92,8 @@ class MINDE:
         variant = str(variant).lower()
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}: choose 'c' (conditional) or 'j' (joint)")
+        if lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
         self.sde: SDE = make_sde(sde, **(sde_kwargs or {}))
         checks = {
             "sigma": sigma > 0,
@@ -106,6 +110,7 @@ class MINDE:
         self.importance_sampling = bool(importance_sampling)
         self.sigma = float(sigma)
         self.steps, self.batch_size, self.lr, self.ema_decay = int(steps), int(batch_size), float(lr), float(ema_decay)
+        self.lr_schedule = lr_schedule
         self.width, self.n_blocks = width, int(n_blocks)
         self.test_fraction, self.mc_repeats, self.seed = float(test_fraction), int(mc_repeats), int(seed)
         self.device = resolve_device(device)
@@ -130,6 +135,7 @@ class MINDE:
             "batch_size": self.batch_size,
             "lr": self.lr,
             "ema_decay": self.ema_decay,
+            "lr_schedule": self.lr_schedule,
             "width": self.width,
             "n_blocks": self.n_blocks,
             "test_fraction": self.test_fraction,
@@ -189,7 +195,7 @@ class MINDE:
             t0 = time.perf_counter()
             ema, self.log = train_score_network(
                 self.net, self.sde, x_tr, y_tr, self.variant, self.steps, self.batch_size, self.lr,
-                self.ema_decay, self.importance_sampling, self.seed, self.progress,
+                self.ema_decay, self.importance_sampling, self.seed, self.progress, self.lr_schedule,
                 callback=cb, callback_every=callback_every,
             )  # fmt: skip
             self.net = ema.module

@@ -26,12 +26,28 @@ from tqdm.auto import tqdm
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE
 
-__all__ = ["ROLE_MIX", "EMA", "TrainingLog", "denoising_loss", "train_score_network", "torch_threads", "resolve_device"]
+__all__ = [
+    "ROLE_MIX",
+    "LR_SCHEDULES",
+    "EMA",
+    "TrainingLog",
+    "denoising_loss",
+    "train_score_network",
+    "torch_threads",
+    "resolve_device",
+]
 
 # (role of X, role of Y) and how often each is trained, per variant.
 ROLE_MIX: dict[str, tuple[tuple[tuple[Role, Role], ...], tuple[float, ...]]] = {
     "c": (((Role.DIFFUSED, Role.MARGINAL), (Role.DIFFUSED, Role.CLEAN)), (0.5, 0.5)),
     "j": (((Role.DIFFUSED, Role.DIFFUSED), (Role.DIFFUSED, Role.CLEAN), (Role.CLEAN, Role.DIFFUSED)), (0.5, 0.25, 0.25)),
+}
+
+
+#: Learning-rate multipliers as a function of the fraction of training done.
+LR_SCHEDULES: dict[str, Callable[[float], float]] = {
+    "constant": lambda frac: 1.0,
+    "cosine": lambda frac: 0.5 * (1.0 + math.cos(math.pi * frac)),
 }
 
 
@@ -123,6 +139,7 @@ def train_score_network(
     importance_sampling: bool = True,
     seed: int = 0,
     progress: bool = True,
+    lr_schedule: str = "constant",
     log_every: int = 100,
     callback: Callable[[int, nn.Module], object] | None = None,
     callback_every: int = 0,
@@ -131,9 +148,13 @@ def train_score_network(
 
     Returns the EMA of the weights (use ``ema.module`` for evaluation) and a ``TrainingLog``.
     ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
+    ``lr_schedule``: "constant" (the paper) or "cosine" (decay from ``lr`` to 0 over the run).
     """
     if variant not in ROLE_MIX:
         raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
+    schedule = LR_SCHEDULES[lr_schedule]
     device = x.device
     gen = torch.Generator(device=device).manual_seed(seed)
     roles, probs = ROLE_MIX[variant]
@@ -154,6 +175,8 @@ def train_score_network(
         loss = denoising_loss(net, sde, x[idx], y[idx], r[:, 0], r[:, 1], importance_sampling, gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if lr_schedule != "constant":
+            optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
         optimizer.step()
         ema.update()
         running += loss.detach()
