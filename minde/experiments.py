@@ -30,7 +30,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -336,7 +336,9 @@ def run_grid(
 
 
 # --- summaries -------------------------------------------------------------------------------------
-SUMMARY_COLUMNS = ["task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "seconds", "protocol", "n_train", "settings"]
+SUMMARY_COLUMNS = [
+    "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "seconds", "protocol", "n_train", "settings",
+]  # fmt: skip
 
 
 def load_results(root: Path) -> list[dict]:
