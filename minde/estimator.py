@@ -96,16 +96,16 @@ class MINDE:
             raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
         self.sde: SDE = make_sde(sde, **(sde_kwargs or {}))
         checks = {
-            "sigma": sigma > 0,
-            "steps": int(steps) >= 1,
-            "batch_size": int(batch_size) >= 1,
-            "lr": lr > 0,
-            "test_fraction": 0 <= test_fraction < 1,
-            "mc_repeats": int(mc_repeats) >= 1,
+            "sigma": (sigma, sigma > 0),
+            "steps": (steps, int(steps) >= 1),
+            "batch_size": (batch_size, int(batch_size) >= 1),
+            "lr": (lr, lr > 0),
+            "test_fraction": (test_fraction, 0 <= test_fraction < 1),
+            "mc_repeats": (mc_repeats, int(mc_repeats) >= 1),
         }
-        bad = [k for k, ok in checks.items() if not ok]
+        bad = [f"{k}={v!r}" for k, (v, ok) in checks.items() if not ok]
         if bad:
-            raise ValueError(f"invalid parameter(s): {', '.join(f'{k}={locals()[k]!r}' for k in bad)}")
+            raise ValueError(f"invalid parameter(s): {', '.join(bad)}")
         self.variant = variant
         self.importance_sampling = bool(importance_sampling)
         self.sigma = float(sigma)
@@ -210,7 +210,7 @@ class MINDE:
             "final_loss": self.log.losses[-1] if self.log.losses else float("nan"),
             "device": str(self.device),
             "threads": self.threads,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),
             "machine": platform.platform(),
             "cpu_count": os.cpu_count(),
         }
@@ -365,7 +365,8 @@ class MINDE:
             "x_standardizer": [torch.as_tensor(self._x_std.mean), torch.as_tensor(self._x_std.std)],
             "y_standardizer": [torch.as_tensor(self._y_std.mean), torch.as_tensor(self._y_std.std)],
             "test": [self._test[0].cpu(), self._test[1].cpu()],
-            "fit_info": {k: v for k, v in self.fit_info.items() if isinstance(v, (int, float, str, type(None)))},
+            # plain built-in types only, so that load(weights_only=True) accepts them
+            "fit_info": {k: v if type(v) in (int, float, str, bool, type(None)) else str(v) for k, v in self.fit_info.items()},
         }
         path = os.fspath(path)
         tmp = f"{path}.tmp{os.getpid()}"
