@@ -151,7 +151,7 @@ class Cell:
     seed: int
     protocol: str
     settings: tuple[tuple[str, object], ...] = ()
-    n_samples: int | None = None  # overrides the protocol's n_train (and scales n_test down with it)
+    n_samples: int | None = None  # overrides the protocol's total sample size (train + test, same ratio)
 
     @property
     def tag(self) -> str:
@@ -162,11 +162,12 @@ class Cell:
         return root / self.task / f"{self.estimator}{self.tag}" / f"seed{self.seed}.json"
 
     def sizes(self) -> tuple[int, int]:
+        """(n_train, n_test) for MINDE; baselines get all n_train + n_test rows and split them themselves."""
         p = PROTOCOLS[self.protocol]
         if self.n_samples is None:
             return p.n_train, p.n_test
-        n_test = max(1, int(round(self.n_samples * p.n_test / p.n_train)))
-        return self.n_samples, n_test
+        n_test = max(1, int(round(self.n_samples * p.n_test / (p.n_train + p.n_test))))
+        return self.n_samples - n_test, n_test
 
 
 def _git_commit() -> str:
@@ -396,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--tasks", default="all", help="comma-separated task ids, or 'all'")
     run.add_argument("--estimators", default="MINDE-C,MINDE-J", help=f"comma-separated, from {', '.join(ESTIMATORS)}")
     run.add_argument("--seeds", default="0", help="comma-separated seeds, or a range like 0-2")
-    run.add_argument("--n-samples", type=int, default=None, help="override the protocol's training-set size")
+    run.add_argument("--n-samples", type=int, default=None, help="override the protocol's total sample size (train + test)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="estimator setting (named in the results)")
     run.add_argument("--jobs", type=int, default=1, help="parallel worker processes (one torch thread each)")
     run.add_argument("--executor", default="local", choices=["local", "submitit-local", "slurm"])
