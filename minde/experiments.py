@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import difflib
+import inspect
 import json
 import os
 import platform
@@ -105,16 +106,12 @@ def _baseline_factory(class_name: str) -> Callable[..., object]:
         from . import baselines
 
         cls = getattr(baselines, class_name)
-        kwargs = dict(settings)
-        if _is_neural(class_name):
-            kwargs = protocol.baselines | {"seed": seed} | kwargs
-        return cls(**kwargs)
+        params = inspect.signature(cls).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        defaults = protocol.baselines | {"seed": seed}
+        return cls(**({k: v for k, v in defaults.items() if takes_any or k in params} | settings))
 
     return build
-
-
-def _is_neural(class_name: str) -> bool:
-    return class_name in {"MINE", "InfoNCE", "NWJ", "DV", "DoE"}
 
 
 #: Estimator name (as in the results table) -> factory(protocol, dim, seed, settings).
@@ -198,7 +195,7 @@ def _machine() -> dict:
 def write_json_atomic(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=1, default=float))
+    tmp.write_text(json.dumps(payload, indent=1, default=str))
     os.replace(tmp, path)
 
 
@@ -230,8 +227,8 @@ def run_cell(cell: Cell, root: Path) -> dict:
         # baselines hold out their own split from what they are given: give them everything
         est.fit(x, y)
         estimates = {f"{cell.estimator}{cell.tag}": {"estimate": float(est.estimate()), "stderr": None}}
-        params = getattr(est, "config", lambda: {})() if callable(getattr(est, "config", None)) else {}
-        extra = {"steps": getattr(est, "steps_", None)}
+        params = {k: v for k, v in vars(est).items() if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple))}
+        extra = {"fit_info": getattr(est, "fit_info", {})}
     seconds = time.perf_counter() - start
     gt = float(task.mutual_information)
     for e in estimates.values():

@@ -1,0 +1,73 @@
+"""The experiment runner: cells, atomic JSON results, resuming, summaries, clear errors, executors."""
+
+import csv
+import json
+
+import pytest
+
+from minde import experiments as ex
+
+
+@pytest.fixture
+def grid():
+    return ex.make_grid(["1v1-normal-0.75"], ["MINDE-C", "CCA"], [0, 1], "smoke")
+
+
+def test_make_grid_normalises_and_checks_names(grid):
+    assert len(grid) == 4
+    assert {c.estimator for c in grid} == {"MINDE-C", "CCA"}
+    assert ex.make_grid(["1v1-normal-0.75"], ["minde-j"], [0], "SMOKE")[0].estimator == "MINDE-J"
+    with pytest.raises(ValueError, match="unknown estimator 'MIND-C'.*MINDE-C"):
+        ex.make_grid(["1v1-normal-0.75"], ["MIND-C"], [0], "smoke")
+    with pytest.raises(ValueError, match="unknown protocol 'fast'"):
+        ex.make_grid(["1v1-normal-0.75"], ["CCA"], [0], "fast")
+    with pytest.raises(ValueError, match="unknown task id '1v1-normal'.*1v1-normal-0.75"):
+        ex.make_grid(["1v1-normal"], ["CCA"], [0], "smoke")
+
+
+def test_run_resume_and_summary(grid, tmp_path):
+    results = ex.run_grid(grid, tmp_path, jobs=1, progress=False)
+    assert len(results) == 4
+    cell = grid[0]
+    payload = json.loads(cell.path(tmp_path).read_text())
+    for key in ("task", "estimator", "seed", "gt", "estimates", "seconds", "params", "git_commit", "machine", "minde_version"):
+        assert key in payload
+    assert set(payload["estimates"]) == {"MINDE-C", "MINDE-C(sigma)"}
+    assert payload["gt"] == pytest.approx(0.41334, abs=1e-4)
+    # a second run finds every cell finished and does nothing
+    before = cell.path(tmp_path).stat().st_mtime_ns
+    assert ex.run_grid(grid, tmp_path, jobs=1, progress=False) == []
+    assert cell.path(tmp_path).stat().st_mtime_ns == before
+    rows = list(csv.DictReader(ex.summarize(tmp_path).open()))
+    assert len(rows) == 6  # two MINDE rows per model, one CCA row
+    assert {"task", "estimator", "seed", "estimate", "gt", "abs_error", "seconds"} <= set(rows[0])
+    assert {r["estimator"] for r in rows} == {"MINDE-C", "MINDE-C(sigma)", "CCA"}
+    assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def test_same_seed_same_numbers(tmp_path):
+    cell = ex.make_grid(["multinormal-dense-2-2-0.5"], ["MINDE-J"], [3], "smoke")[0]
+    a = ex.run_cell(cell, tmp_path / "a")["estimates"]
+    b = ex.run_cell(cell, tmp_path / "b")["estimates"]
+    assert a == b
+
+
+def test_settings_name_the_variant(tmp_path):
+    cell = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C"], [0], "smoke", settings={"sde": "ve"})[0]
+    payload = ex.run_cell(cell, tmp_path)
+    assert set(payload["estimates"]) == {"MINDE-C+sde=ve", "MINDE-C(sigma)+sde=ve"}
+    assert payload["params"]["sde"] == "ve"
+
+
+def test_parallel_workers_and_submitit_local(tmp_path):
+    cells = ex.make_grid(["1v1-normal-0.75", "1v1-additive-0.1"], ["CCA"], [0], "smoke")
+    assert len(ex.run_grid(cells, tmp_path / "pool", jobs=2, progress=False)) == 2
+    pytest.importorskip("submitit")
+    assert len(ex.run_grid(cells, tmp_path / "submitit", executor="submitit-local", progress=False)) == 2
+    assert ex.load_results(tmp_path / "pool")[0]["estimates"] == ex.load_results(tmp_path / "submitit")[0]["estimates"]
+
+
+def test_cli_reports_unknown_names(capsys):
+    with pytest.raises(SystemExit):
+        ex.main(["run", "--experiment", "x", "--tasks", "1v1-normal-0.75", "--estimators", "KSGG"])
+    assert "unknown estimator 'KSGG'" in capsys.readouterr().err
