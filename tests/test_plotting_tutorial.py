@@ -1,0 +1,65 @@
+"""Smoke tests of the figure functions of notebooks 03-04: they draw from plain arrays, label what they show,
+and save under a stable name."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from minde import Estimate  # noqa: E402
+from minde import plotting as P  # noqa: E402
+
+
+def _history(offset: float = 0.0) -> dict[str, np.ndarray]:
+    step = np.array([100, 200, 300])
+    return {"step": step, "mi": 0.4 + offset + 0 * step, "mi_stderr": np.full(3, 0.01),
+            "mi_sigma": np.array([0.3, 0.35, 0.38]), "mi_sigma_stderr": np.full(3, 0.02)}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _labels(fig: plt.Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+
+
+def test_pair_samples_and_training_curves():
+    rng = np.random.default_rng(0)
+    samples = {"A": (rng.normal(size=(50, 1)), rng.normal(size=50)), "B": (rng.normal(size=(50, 2)), rng.normal(size=(50, 1)))}
+    fig = P.plot_pair_samples(samples, {"A": 0.41, "B": 0.2})
+    assert len(fig.axes) == 2 and "0.4100" in fig.axes[0].get_title()
+    fig = P.plot_mi_during_training({"A": {"MINDE-C": _history(), "MINDE-J": _history(0.01)}, "B": {"c": _history()}},
+                                    {"A": 0.41, "B": 0.41})  # fmt: skip
+    labels = _labels(fig)
+    assert len(fig.axes) == 2
+    for form in ("MINDE-C: 0.400", "MINDE-C(sigma): 0.380", "MINDE-J: 0.410", "MINDE-J(sigma): 0.380", "true MI 0.4100"):
+        assert form in labels
+
+
+def test_time_profile_sigma_sweep_entropies_and_comparison(tmp_path, monkeypatch):
+    t = np.linspace(0.01, 1, 5)
+    learned = {"mi": t, "mi_sigma": t, "H(X)": 0 * t, "H(X|Y)": t}
+    exact = {"MINDE-C": t, "MINDE-C(sigma)": t, "H(X)": 0 * t, "H(X|Y)": t}
+    fig = P.plot_learned_time_profile(t, learned, t, exact, variant="c")
+    assert len(fig.axes) == 3 and fig.axes[0].get_title() == "MINDE-C integrand"
+    assert any(lbl.startswith("H(X|Y): area") for lbl in _labels(fig))
+    sweep = {"sigma": np.array([0.5, 1.0, 2.0]), "mi_sigma": np.array([0.3, 0.4, 0.5]),
+             "mi_sigma_stderr": np.full(3, 0.01), "mi": np.full(3, 0.41)}  # fmt: skip
+    fig = P.plot_sigma_sweep({"A": sweep}, {"A": 0.4133}, variant="j", reference={"A": sweep})
+    assert fig.axes[0].get_xscale() == "log"
+    assert {"MINDE-J(sigma), learned scores", "MINDE-J(sigma), exact scores", "MINDE-J (no s): 0.410"} <= set(_labels(fig))
+    fig = P.plot_entropies({"A": {"H(X)": Estimate(1.4, 0.02), "H(X,Y)": Estimate(2.4, 0.03)}},
+                           {"A": {"H(X)": 1.42, "H(X,Y)": 2.42}})  # fmt: skip
+    assert [lbl.get_text() for lbl in fig.axes[0].get_yticklabels()] == ["H(X)", "H(X,Y)"]
+    fig = P.plot_variant_comparison({"A": {"MINDE-C": (0.41, 0.01), "MINDE-J": (0.42, 0.01)}, "B": {"MINDE-C": (0.4, 0.02)}},
+                                    {"A": 0.4133, "B": 0.4133})  # fmt: skip
+    assert {"true MI", "MINDE-C", "MINDE-J"} <= set(_labels(fig))
+    monkeypatch.setenv("MINDE_FIGURES", str(tmp_path))
+    paths = P.save_figure(fig, "test_comparison")
+    assert [p.name for p in paths] == ["test_comparison.png", "test_comparison.pdf"] and all(p.stat().st_size > 0 for p in paths)
