@@ -478,6 +478,23 @@ class GaussianMixture:
         log_w, means, covs = self._conditional_components(torch.as_tensor(y0), dim_x)
         return _diffused_mixture(x_t, log_w, means, covs, alpha, sigma)[1]
 
+    def exact_scores(self, sde: SDE, z0: Tensor, t: Tensor, noise: Tensor, dim_x: int) -> dict[str, Tensor]:
+        """Diffuse z0 = [x0, y0] to z_t = alpha_t z0 + sigma_t noise (t: (n, 1)) and return z_t with the exact
+        scores a multi-time score network learns: "joint" s_XY(x_t, y_t), "X|Y" s_{X|Y}(x_t | y0) and
+        "Y|X" s_{Y|X}(y_t | x0) (X = the first dim_x coordinates)."""
+        z0 = torch.as_tensor(z0, dtype=torch.float64)
+        t = torch.as_tensor(t, dtype=torch.float64)
+        alpha, sigma = sde.alpha(t), sde.sigma(t)
+        z_t = sde.perturb(z0, t, torch.as_tensor(noise, dtype=torch.float64))
+        x0, y0, x_t, y_t = z0[:, :dim_x], z0[:, dim_x:], z_t[:, :dim_x], z_t[:, dim_x:]
+        swapped = self.permute(list(range(dim_x, self.dim)) + list(range(dim_x)))
+        return {
+            "z_t": z_t,
+            "joint": self.score(z_t, alpha, sigma),
+            "X|Y": self.conditional_score(x_t, y0, dim_x, alpha, sigma),
+            "Y|X": swapped.conditional_score(y_t, x0, self.dim - dim_x, alpha, sigma),
+        }
+
     def mutual_information(self, dim_x: int, n: int = 200_000, seed: int = 0) -> est.Estimate:
         """I(X; Y) = E log p(x, y) / (p(x) p(y)) by Monte Carlo over n draws (X = first dim_x coordinates)."""
         z = torch.as_tensor(self.sample(n, seed))

@@ -119,3 +119,16 @@ def test_permute_swaps_the_roles_of_x_and_y():
     swapped = MIX.permute([1, 0])
     assert torch.allclose(swapped.log_prob(z[:, [1, 0]]), MIX.log_prob(z))
     assert torch.allclose(swapped.conditional_score(z[:, 1:], z[:, :1], 1), MIX.score(z)[:, 1:], atol=1e-10)
+
+
+def test_exact_scores_bundle_is_consistent():
+    sde = VPSDE()
+    z0 = torch.as_tensor(MIX.sample(16, seed=2))
+    t = torch.linspace(0.01, 0.9, 16, dtype=torch.float64).reshape(-1, 1)
+    noise = torch.randn(16, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = MIX.exact_scores(sde, z0, t, noise, dim_x=1)
+    a, s = sde.alpha(t), sde.sigma(t)
+    assert torch.allclose(out["z_t"], a * z0 + s * noise)
+    assert torch.allclose(out["joint"], MIX.score(out["z_t"], a, s))
+    assert torch.allclose(out["X|Y"], MIX.conditional_score(out["z_t"][:, :1], z0[:, 1:], 1, a, s))
+    assert torch.allclose(out["Y|X"], MIX.permute([1, 0]).conditional_score(out["z_t"][:, 1:], z0[:, :1], 1, a, s))
