@@ -439,10 +439,14 @@ def plot_mi_during_training(panels: dict, truths: dict) -> plt.Figure:
     (``minde.estimator.fit_tracked``); ``variant_name`` is "MINDE-C" or "MINDE-J".  Solid: difference inside the
     norm; dashed: the sigma form; bands: ±2 Monte-Carlo standard errors; dotted black: the true MI."""
     fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False, sharey=True)
+    # One y-range for all panels (shared axis): every truth, and the estimates up to 3x the largest truth.
+    peak = max(truths[task] for task in panels)
+    highest = max(float(np.max(np.asarray(h[k]) + 2 * np.asarray(h[f"{k}_stderr"]))) for r in panels.values()
+                  for h in r.values() for k in ("mi", "mi_sigma"))  # fmt: skip
+    top = min(max(1.6 * peak, 1.05 * highest), 3.0 * peak)
     for ax, (task, runs) in zip(axes[0], panels.items(), strict=True):
         truth = truths[task]
         ax.axhline(truth, color=COLORS["GT"], ls=":", lw=1.3, label=f"true MI {truth:.4f}")
-        top = 2.0 * truth
         for variant_name, h in runs.items():
             for form, key, ls in zip(_form_names(variant_name), ("mi", "mi_sigma"), ("-", "--"), strict=True):
                 step, val, se = (np.asarray(h[k], dtype=float) for k in ("step", key, f"{key}_stderr"))
