@@ -38,7 +38,7 @@ import torch
 from scipy.spatial import cKDTree
 from scipy.special import digamma
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .training import resolve_device, torch_threads
 from .validation import Standardizer, check_pair

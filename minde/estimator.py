@@ -344,15 +344,18 @@ class MINDE:
         }
         jac = {"X": self._x_std.log_jacobian, "Y": self._y_std.log_jacobian}
         jac["X,Y"] = jac["X"] + jac["Y"]
-        out = {}
+        per_sample = {}
         for key, kl in terms.items():
-            if not key.startswith("H("):
-                continue
-            var = key[2:-1].split("|")[0]
-            out[key] = est.Estimate.from_samples(cross[var].unsqueeze(1) - kl, offset=jac[var])
+            if key.startswith("H("):
+                var = key[2:-1].split("|")[0]
+                per_sample[key] = (cross[var].unsqueeze(1) - kl, jac[var])
         if self.variant == "j":
-            out["H(X)"] = out["H(X,Y)"] - out["H(Y|X)"]
-            out["H(Y)"] = out["H(X,Y)"] - out["H(X|Y)"]
+            # H(X) = H(X,Y) - H(Y|X), H(Y) = H(X,Y) - H(X|Y): differences taken sample by sample, so the
+            # standard error accounts for the terms sharing their Monte-Carlo draws
+            (hxy, jxy), (hyx, jy), (hxgy, jx) = per_sample["H(X,Y)"], per_sample["H(Y|X)"], per_sample["H(X|Y)"]
+            per_sample["H(X)"] = (hxy - hyx, jxy - jy)
+            per_sample["H(Y)"] = (hxy - hxgy, jxy - jx)
+        out = {key: est.Estimate.from_samples(v, offset=j) for key, (v, j) in per_sample.items()}
         return out
 
     # --- persistence -----------------------------------------------------------------------------

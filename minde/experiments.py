@@ -298,7 +298,7 @@ def run_grid(
     slurm: dict | None = None,
 ) -> list[dict]:
     """Run the unfinished cells; ``jobs`` worker processes (one torch thread each) or a submitit executor."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     todo = [c for c in cells if not c.path(root).exists()]
     done = len(cells) - len(todo)
