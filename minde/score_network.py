@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from .sde import SDE
 
-__all__ = ["Role", "ScoreNetwork", "default_width", "network_inputs"]
+__all__ = ["Role", "ScoreNetwork", "default_width", "network_inputs", "inputs_for_roles"]
 
 
 class Role(IntEnum):
@@ -116,14 +116,20 @@ def network_inputs(
     A diffused variable enters as x_t / sqrt(chi_t) (unit scale for either SDE), a clean one as x_0
     (chi_0 = 1 under both SDEs up to sigma_min^2), a marginalised one as zeros.
     """
+    n = x0.shape[0]
+    roles = torch.stack([torch.as_tensor(r, device=x0.device).expand(n) for r in (role_x, role_y)], dim=1)
+    return inputs_for_roles(sde, x0, y0, t, noise, roles)
+
+
+def inputs_for_roles(sde: SDE, x0: Tensor, y0: Tensor, t: Tensor, noise: Tensor, roles: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``network_inputs`` with the roles given as one (n, 2) tensor of Role values (the training loop's fast path)."""
     n, dx = x0.shape
     dy = y0.shape[1]
     t = t.to(x0.dtype)
-    roles = torch.stack([torch.as_tensor(r, device=x0.device).expand(n) for r in (role_x, role_y)], dim=1)
     diffused = roles == Role.DIFFUSED
     clean = roles == Role.CLEAN
-    coords = torch.tensor([0] * dx + [1] * dy, device=x0.device)
-    diffused_c, clean_c = diffused[:, coords], clean[:, coords]
+    diffused_c = torch.cat([diffused[:, :1].expand(n, dx), diffused[:, 1:].expand(n, dy)], dim=1)
+    clean_c = torch.cat([clean[:, :1].expand(n, dx), clean[:, 1:].expand(n, dy)], dim=1)
     z0 = torch.cat([x0, y0], dim=1)
     alpha, sigma = sde.alpha(t), sde.sigma(t)
     z_t = (alpha * z0 + sigma * noise) * torch.rsqrt(alpha**2 + sigma**2)

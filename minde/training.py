@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .score_network import Role, ScoreNetwork, network_inputs
+from .score_network import Role, ScoreNetwork, inputs_for_roles
 from .sde import SDE
 
 __all__ = [
@@ -116,16 +116,15 @@ def denoising_loss(
     sde: SDE,
     x0: Tensor,
     y0: Tensor,
-    role_x: Tensor,
-    role_y: Tensor,
+    roles: Tensor,
     importance_sampling: bool,
     generator: torch.Generator,
 ) -> Tensor:
-    """Per-batch denoising score-matching loss for the given per-sample roles."""
+    """Per-batch denoising score-matching loss for per-sample roles (an (n, 2) tensor of Role values)."""
     n = x0.shape[0]
     t, _ = sde.sample_time(n, importance_sampling, generator, device=x0.device)
     noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=generator, device=x0.device, dtype=x0.dtype)
-    inp, times, diffused = network_inputs(sde, x0, y0, t, noise, role_x, role_y)
+    inp, times, diffused = inputs_for_roles(sde, x0, y0, t, noise, roles)
     eps_hat = net(inp, times.to(x0.dtype))
     mask = diffused.to(x0.dtype)
     n_diff = mask.sum(dim=1)
@@ -167,8 +166,9 @@ def train_score_network(
     device = x.device
     gen = torch.Generator(device=device).manual_seed(seed)
     roles, probs = ROLE_MIX[variant]
-    role_table = torch.tensor([[int(a), int(b)] for a, b in roles], device=device)
-    role_probs = torch.tensor(probs, device=device)
+    # the role pairs repeated in proportion to their probabilities (quarters), so a role is one uniform draw
+    repeated = [pair for pair, p in zip(roles, probs, strict=True) for _ in range(round(4 * p))]
+    role_table = torch.tensor([[int(a), int(b)] for a, b in repeated], device=device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)
     ema = EMA(net, ema_decay)
     log = TrainingLog()
@@ -179,9 +179,8 @@ def train_score_network(
     net.train()
     for step in bar:
         idx = torch.randint(n, (batch_size,), generator=gen, device=device)
-        which = torch.multinomial(role_probs, batch_size, replacement=True, generator=gen)
-        r = role_table[which]
-        loss = denoising_loss(net, sde, x[idx], y[idx], r[:, 0], r[:, 1], importance_sampling, gen)
+        r = role_table[torch.randint(len(role_table), (batch_size,), generator=gen, device=device)]
+        loss = denoising_loss(net, sde, x[idx], y[idx], r, importance_sampling, gen)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if lr_schedule != "constant":
