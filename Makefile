@@ -23,7 +23,7 @@ figures: $(STAMP)
 	$(PY) -m minde.notebooks $(NOTEBOOKS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check minde tests benchmarks scripts
+	$(PY) -m ruff check minde tests benchmarks
 
 unit: $(STAMP)
 	$(PY) -m pytest tests
