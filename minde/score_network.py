@@ -45,7 +45,8 @@ class ResidualBlock(nn.Module):
     """(LayerNorm -> SiLU -> Linear) + time embedding -> (LayerNorm -> SiLU -> Linear), plus a skip path.
 
     The authors normalise with GroupNorm(8 groups); LayerNorm (one group) trains as well here and is
-    2-3x cheaper on CPU at these widths (``benchmarks/speed.py``), so it is used instead.
+    2.5-3.5x cheaper on CPU at these widths (forward + backward at batch 128, one thread: 116 vs 295 us at
+    width 64, 194 vs 649 us at width 256), so it is used instead.
     """
 
     def __init__(self, dim_in: int, dim_out: int, time_dim: int) -> None:
