@@ -6,11 +6,16 @@ ground truth (the Beyond-Normal protocol, REFERENCE.md section 2).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["PUBLISHED_SUCCESS", "load_summary", "per_task", "success_counts"]
+__all__ = [
+    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "per_task", "success_counts",
+    "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
+]  # fmt: skip
 
 #: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
 PUBLISHED_SUCCESS: dict[str, int] = {
@@ -49,3 +54,123 @@ def success_counts(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
     g = t.groupby("estimator", sort=False)
     return g.agg(solved=("solved", "sum"), tasks=("task", "nunique"), mean_abs_error=("error", lambda e: e.abs().mean()),
                  median_seed_std=("std", "median")).reset_index()  # fmt: skip
+
+
+# --- the benchmark table (notebook 05) ----------------------------------------------------------------
+
+
+def combine(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate the summaries of several experiments (``{name: summary}``, in order) with an ``experiment``
+    column.  An estimator name met again in a later experiment is renamed ``"<name> [<experiment>]"`` there, so
+    that results of different protocols are never averaged together."""
+    seen: set[str] = set()
+    parts = []
+    for name, df in frames.items():
+        df = df.copy()
+        df["experiment"] = name
+        clash = df["estimator"].isin(seen)
+        seen.update(df["estimator"].unique())
+        df.loc[clash, "estimator"] = df.loc[clash, "estimator"] + f" [{name}]"
+        parts.append(df)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _seed_text(seeds: Sequence[int]) -> str:
+    """Seeds as text: "0-2" for a contiguous range, "0,3" otherwise."""
+    s = sorted({int(v) for v in seeds})
+    if len(s) > 2 and s == list(range(s[0], s[-1] + 1)):
+        return f"{s[0]}-{s[-1]}"
+    return ",".join(map(str, s))
+
+
+def coverage(df: pd.DataFrame) -> pd.DataFrame:
+    """Per estimator: the experiment and protocol it comes from, how many tasks it covers, which seeds, how
+    many (task, seed) results, and how many tasks have every one of its seeds."""
+    rows = []
+    for est, g in df.groupby("estimator", sort=False):
+        per = g.groupby("task")["seed"].nunique()
+        rows.append({
+            "estimator": est,
+            "experiment": ",".join(dict.fromkeys(g["experiment"])) if "experiment" in g else "",
+            "protocol": ",".join(dict.fromkeys(g["protocol"].astype(str))) if "protocol" in g else "",
+            "tasks": int(g["task"].nunique()), "seeds": _seed_text(g["seed"]), "results": len(g),
+            "tasks_all_seeds": int((per == g["seed"].nunique()).sum()),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+@cache
+def _task_frame() -> pd.DataFrame:
+    from .tasks import get_task, list_tasks
+
+    rows = []
+    for tid in list_tasks():
+        t = get_task(tid)
+        rows.append({"task": tid, "dims": f"{t.dim_x}x{t.dim_y}", "GT": t.mutual_information, "base": t.family.base,
+                     "transform": t.family.transform or "none"})  # fmt: skip
+    return pd.DataFrame(rows).set_index("task")
+
+
+def task_info() -> pd.DataFrame:
+    """The 40 benchmark tasks in benchmark order: index task id; columns dims ("3x3"), GT (nats), base
+    (base distribution) and transform ("none" for an untransformed base)."""
+    return _task_frame().copy()
+
+
+def benchmark_table(
+    df: pd.DataFrame, tasks: Sequence[str] | None = None, estimators: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The Beyond-Normal table: one row per task (the 40 benchmark tasks in benchmark order, then any other task
+    of ``df``, or ``tasks``), columns dims, GT, then the mean estimate over seeds of each estimator (NaN where
+    an estimator has no result on the task)."""
+    info = task_info()
+    if tasks is None:
+        tasks = list(info.index) + [t for t in dict.fromkeys(df["task"]) if t not in info.index]
+    means = per_task(df).pivot(index="task", columns="estimator", values="mean")
+    cols = list(estimators) if estimators is not None else list(dict.fromkeys(df["estimator"]))
+    gt_df = df.groupby("task")["gt"].first()
+    out = pd.DataFrame(index=pd.Index(list(tasks), name="task"))
+    out["dims"] = [info["dims"].get(t, "") for t in out.index]
+    out["GT"] = [info["GT"].get(t, gt_df.get(t, float("nan"))) for t in out.index]
+    for c in cols:
+        out[c] = means[c].reindex(out.index) if c in means else float("nan")
+    return out
+
+
+def family_counts(df: pd.DataFrame, by: str = "base", threshold: float = 0.1) -> pd.DataFrame:
+    """Solved / covered tasks per (family, estimator); ``by`` is "base" (base distribution) or "transform".
+    Long format: columns ``by``, estimator, solved, covered, total (benchmark tasks in the family); groups in
+    benchmark order.  Tasks outside the benchmark are ignored."""
+    if by not in ("base", "transform"):
+        raise ValueError(f"by must be 'base' or 'transform', got {by!r}")
+    info = task_info()
+    t = per_task(df)
+    t = t[t["task"].isin(info.index)].copy()
+    t["solved"] = t["error"].abs() < threshold
+    t[by] = t["task"].map(info[by])
+    groups = list(dict.fromkeys(info[by]))
+    total = info[by].value_counts()
+    rows = []
+    for est in dict.fromkeys(df["estimator"]):
+        e = t[t["estimator"] == est]
+        for grp in groups:
+            sel = e[e[by] == grp]
+            rows.append({by: grp, "estimator": est, "solved": int(sel["solved"].sum()), "covered": len(sel),
+                         "total": int(total[grp])})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def compare_published(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
+    """``success_counts`` plus coverage and the published counts: columns estimator, solved, covered (tasks with
+    a result), "solved / covered", seeds, mean_abs_error, median_seed_std (NaN with one seed), published (of 40,
+    REFERENCE.md section 5, paper protocols) and published_5k (of 40, bmi defaults at N = 5000, section 4).
+    Published counts are matched by exact estimator name."""
+    counts = success_counts(df, threshold).rename(columns={"tasks": "covered"})
+    cov = coverage(df).set_index("estimator")
+    counts["solved / covered"] = [f"{s}/{c}" for s, c in zip(counts["solved"], counts["covered"], strict=True)]
+    counts["seeds"] = counts["estimator"].map(cov["seeds"])
+    counts["published"] = counts["estimator"].map(PUBLISHED_SUCCESS).astype("Int64")
+    counts["published_5k"] = counts["estimator"].map(PUBLISHED_SUCCESS_5K).astype("Int64")
+    cols = ["estimator", "solved", "covered", "solved / covered", "seeds", "mean_abs_error", "median_seed_std", "published",
+            "published_5k"]  # fmt: skip
+    return counts[cols]

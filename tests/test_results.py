@@ -20,3 +20,59 @@ def test_success_counts_use_the_mean_over_seeds():
     assert counts.loc["E", "mean_abs_error"] == pytest.approx((0.025 + 0.2) / 2)
     t = per_task(df).set_index(["task", "estimator"])
     assert t.loc[("a", "E"), "seeds"] == 2 and t.loc[("a", "E"), "error"] == pytest.approx(-0.025)
+
+
+def _summary(estimators: dict[str, list[float]], tasks: list[str], gts: list[float]) -> pd.DataFrame:
+    rows = []
+    for est, values in estimators.items():
+        for i, (task, gt) in enumerate(zip(tasks, gts, strict=True)):
+            for seed, v in enumerate(values[i] if isinstance(values[i], list) else [values[i]]):
+                rows.append({"task": task, "estimator": est, "seed": seed, "estimate": v, "gt": gt, "protocol": "smoke"})
+    return pd.DataFrame(rows)
+
+
+def test_combine_keeps_protocols_apart_and_coverage_counts_seeds():
+    from minde.results import combine, coverage
+
+    a = _summary({"CCA": [[0.4, 0.5, 0.45], [1.0, 1.1, 1.0]]}, ["1v1-normal-0.75", "multinormal-dense-2-2-0.5"], [0.41, 0.29])
+    b = _summary({"CCA": [0.3], "MINDE-C": [0.41]}, ["1v1-normal-0.75"], [0.41])
+    df = combine({"first": a, "rerun": b})
+    assert list(dict.fromkeys(df["estimator"])) == ["CCA", "CCA [rerun]", "MINDE-C"]
+    assert set(df[df["experiment"] == "rerun"]["estimator"]) == {"CCA [rerun]", "MINDE-C"}
+    cov = coverage(df).set_index("estimator")
+    assert cov.loc["CCA", "tasks"] == 2 and cov.loc["CCA", "seeds"] == "0-2" and cov.loc["CCA", "results"] == 6
+    assert cov.loc["CCA [rerun]", "experiment"] == "rerun" and cov.loc["MINDE-C", "seeds"] == "0"
+
+
+def test_benchmark_table_has_all_40_tasks_in_order_with_gt_and_blanks():
+    from minde.results import benchmark_table
+    from minde.tasks import get_task, list_tasks
+
+    df = _summary({"E": [[0.4, 0.5], 1.0]}, ["multinormal-dense-3-3-0.5", "1v1-normal-0.75"], [0.4133, 0.4133])
+    table = benchmark_table(df)
+    assert list(table.index) == list_tasks() and list(table.columns) == ["dims", "GT", "E"]
+    assert table.loc["multinormal-dense-3-3-0.5", "E"] == pytest.approx(0.45)
+    assert table.loc["multinormal-dense-3-3-0.5", "dims"] == "3x3"
+    assert table.loc["1v1-additive-0.1", "GT"] == pytest.approx(get_task("1v1-additive-0.1").mutual_information)
+    assert table["E"].notna().sum() == 2
+
+
+def test_family_counts_and_published_comparison():
+    from minde.results import PUBLISHED_SUCCESS, PUBLISHED_SUCCESS_5K, compare_published, family_counts
+
+    tasks = ["1v1-normal-0.75", "half_cube-1v1-normal-0.75", "multinormal-sparse-3-3-2-2.0",
+             "spiral-multinormal-sparse-3-3-2-2.0"]
+    gts = [0.4133, 0.4133, 1.0217, 1.0217]
+    df = _summary({"CCA": [0.41, 0.6, 1.0, 0.3], "MINDE-C": [0.4, 0.45, None, None]}, tasks, gts).dropna()
+    base = family_counts(df, "base").set_index(["base", "estimator"])
+    assert tuple(base.loc[("bivariate-normal", "CCA"), ["solved", "covered", "total"]]) == (1, 2, 6)
+    assert tuple(base.loc[("multinormal-sparse", "MINDE-C"), ["solved", "covered"]]) == (0, 0)
+    tr = family_counts(df, "transform").set_index(["transform", "estimator"])
+    assert tuple(tr.loc[("spiral", "CCA"), ["solved", "covered", "total"]]) == (0, 1, 3)
+    assert tuple(tr.loc[("none", "CCA"), ["solved", "covered"]]) == (2, 2)
+    with pytest.raises(ValueError):
+        family_counts(df, "dims")
+    cmp = compare_published(df).set_index("estimator")
+    assert cmp.loc["CCA", "solved / covered"] == "2/4" and cmp.loc["MINDE-C", "solved / covered"] == "2/2"
+    assert cmp.loc["CCA", "published_5k"] == PUBLISHED_SUCCESS_5K["CCA"]
+    assert cmp.loc["MINDE-C", "published"] == PUBLISHED_SUCCESS["MINDE-C"] and pd.isna(cmp.loc["CCA", "published"])

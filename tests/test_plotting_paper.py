@@ -1,0 +1,57 @@
+"""Smoke tests of the paper figures (notebooks 05-09) on tiny synthetic frames."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from minde import plotting as P  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _per_task() -> pd.DataFrame:
+    # E solves a (error 0.05), misses b (error -0.3), has no result on c; F solves both it covers
+    return pd.DataFrame({"task": ["a", "b", "a", "c"], "estimator": ["E", "E", "F [x]", "F [x]"],
+                         "mean": [1.05, 1.7, 0.98, -0.04], "seeds": [3, 3, 1, 1]})  # fmt: skip
+
+
+def test_benchmark_table_cells_headers_and_missing(tmp_path, monkeypatch):
+    fig = P.plot_benchmark_table(_per_task(), ["a", "b", "c"], {"a": 1.0, "b": 2.0, "c": 0.0}, dims={"a": "1x1", "b": "2x2"})
+    ax = fig.axes[0]
+    headers = [t.get_text() for t in ax.get_xticklabels()]
+    assert headers == ["GT", "E\n1/2", "F\n[x]\n2/2"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a  (1x1)", "b  (2x2)", "c"]
+    texts = {(round(t.get_position()[0]), round(t.get_position()[1])): t for t in ax.texts}
+    assert texts[(0, 1)].get_text() == "2.0"  # GT column
+    assert texts[(1, 0)].get_text() == "1.1" and texts[(1, 0)].get_fontweight() == "bold"  # solved -> bold
+    assert texts[(1, 1)].get_text() == "1.7" and texts[(1, 1)].get_fontweight() == "normal"
+    assert (1, 2) not in texts  # missing cell: no number
+    assert texts[(2, 2)].get_text() == "0.0"  # -0.04 is not printed as -0.0
+    err = ax.images[0].get_array()
+    assert err.mask[2, 0] and err[1, 0] == pytest.approx(-0.3)
+    monkeypatch.setenv("MINDE_FIGURES", str(tmp_path))
+    paths = P.save_figure(fig, "05_test_table")
+    assert all(p.exists() for p in paths)
+
+
+def test_family_counts_bars_and_labels():
+    counts = pd.DataFrame({"base": ["x", "y", "x", "y"], "estimator": ["E", "E", "F", "F"], "solved": [1, 0, 2, 0],
+                           "covered": [2, 0, 2, 3], "total": [2, 3, 2, 3]})  # fmt: skip
+    fig = P.plot_family_counts({"by base": counts, "again": counts})
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == pytest.approx([0.5, 0.0, 1.0, 0.0])
+    assert sorted(t.get_text() for t in ax.texts) == ["0/3", "1/2", "2/2"]  # nothing for an uncovered family
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["x\n(2 tasks)", "y\n(3 tasks)"]
+    fig = P.plot_family_counts({"t": counts.assign(base=["a-b", "c", "a-b", "c"])})
+    assert fig.axes[0].get_xticklabels()[0].get_text() == "a-\nb\n(2 tasks)"  # long group names wrap at "-"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["E", "F"]
