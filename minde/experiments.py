@@ -25,9 +25,11 @@ import inspect
 import json
 import os
 import platform
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -258,6 +260,10 @@ def run_cell(cell: Cell, root: Path) -> dict:
     return payload
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _run_cell_in_worker(cell: Cell, root: str) -> dict:
     return run_cell(cell, Path(root))
 
@@ -325,10 +331,23 @@ def run_grid(
         for cell in todo:
             report(cell, run_cell(cell, root))
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None  # `kill` acts like Ctrl-C
+        try:
             futures = {pool.submit(_run_cell_in_worker, c, str(root)): c for c in todo}
             for fut in as_completed(futures):
                 report(futures[fut], fut.result())
+        except BaseException:
+            # interrupted: cells in progress are lost (their JSON is written only when finished), finished ones kept
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
+        pool.shutdown()
     bar.close()
     return results
 
