@@ -2,7 +2,9 @@
 
 One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the multi-time MLP),
 ``estimators`` (the four MI forms and entropy as pure functions of scores), ``gaussian`` (closed-form
-scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object).
+scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object),
+``tasks`` (the 40 Beyond-Normal tasks), ``baselines`` (MINE, InfoNCE, NWJ, DV, DoE, KSG, CCA),
+``experiments`` (the resumable runner), ``results`` (tables and counts), ``plotting``, ``mnist``.
 """
 
 from .estimator import MINDE, MIResult
