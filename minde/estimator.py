@@ -425,12 +425,15 @@ def fit_tracked(
     return out
 
 
-def mi_versus_sigma(estimator: MINDE, sigmas: object, seed: int | None = None) -> dict[str, np.ndarray]:
+def mi_versus_sigma(
+    estimator: MINDE, sigmas: object, x: object | None = None, y: object | None = None, seed: int | None = None
+) -> dict[str, np.ndarray]:
     """The sigma-form MI of one trained model for several reference standard deviations s.
 
     The reference N(0, s^2 I) enters only at estimation time (through chi_t = alpha_t^2 s^2 + sigma_t^2 in the
     entropy integrands; training never sees it), so the same network is evaluated with ``estimator.sigma = s``
-    for each s, with the same (t, eps) draws; ``estimator.sigma`` is restored afterwards.
+    for each s, with the same (t, eps) draws; ``estimator.sigma`` is restored afterwards.  (x, y): the evaluation
+    data (default: the held-out split kept by ``fit``).
     Returns arrays keyed "sigma", "mi_sigma", "mi_sigma_stderr", and "mi" (the inside form, which ignores s).
     """
     sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
@@ -441,7 +444,7 @@ def mi_versus_sigma(estimator: MINDE, sigmas: object, seed: int | None = None) -
     try:
         for s in sig:
             estimator.sigma = float(s)
-            rows.append(estimator.mutual_information(seed=seed))
+            rows.append(estimator.mutual_information(x, y, seed=seed))
     finally:
         estimator.sigma = saved
     return {

@@ -39,7 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "run_cell", "run_grid", "make_grid", "summarize", "main"]
+__all__ = [
+    "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS",
+    "task_set", "run_cell", "run_grid", "make_grid", "summarize", "main",
+]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = REPO / "data" / "results"
@@ -140,6 +143,27 @@ def _lookup(name: str, choices: Iterable[str], what: str) -> str:
     raise ValueError(f"unknown {what} {name!r}{hint}")
 
 
+#: Reference standard deviations s of the sigma-form sweep recorded with every MINDE cell (the authors' ablation values).
+SIGMA_SWEEP: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+#: Named task sets accepted by ``--tasks`` besides explicit ids.
+TASK_SETS: dict[str, str] = {
+    "all": "the 40 benchmark tasks",
+    "figure1": "Figure 1: sparse 3x3 multinormal at MI in tasks.FIGURE1_MI, plain, half-cube and spiral",
+}
+
+
+def task_set(name: str) -> list[str]:
+    """Task ids of a named set (see ``TASK_SETS``)."""
+    from .tasks import figure1_tasks, list_tasks
+
+    if name == "all":
+        return list_tasks()
+    if name == "figure1":
+        return [t.id for tasks in figure1_tasks().values() for t in tasks]
+    raise ValueError(f"unknown task set {name!r}: choose from {', '.join(TASK_SETS)}")
+
+
 # --- cells -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Cell:
@@ -224,7 +248,15 @@ def run_cell(cell: Cell, root: Path) -> dict:
             f"{cell.estimator}(sigma){cell.tag}": {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr},
         }
         params = est.config()
-        extra = {"steps": est.steps, "fit_info": est.fit_info, "loss_curve": [est.log.steps, est.log.losses]}
+        from .estimator import mi_versus_sigma
+
+        sweep = mi_versus_sigma(est, SIGMA_SWEEP, x[n_train:], y[n_train:])
+        extra = {
+            "steps": est.steps,
+            "fit_info": est.fit_info,
+            "loss_curve": [est.log.steps, est.log.losses],
+            "sigma_sweep": {k: sweep[k].tolist() for k in ("sigma", "mi_sigma", "mi_sigma_stderr")},
+        }
     else:
         # baselines hold out their own split from what they are given: give them everything
         est.fit(x, y)
@@ -410,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run (or resume) a grid")
     run.add_argument("--experiment", required=True, help="results go to <results-dir>/<experiment>/")
     run.add_argument("--protocol", default="cpu", help=f"one of {', '.join(PROTOCOLS)}")
-    run.add_argument("--tasks", default="all", help="comma-separated task ids, or 'all'")
+    run.add_argument("--tasks", default="all", help=f"comma-separated task ids, or a named set: {', '.join(TASK_SETS)}")
     run.add_argument("--estimators", default="MINDE-C,MINDE-J", help=f"comma-separated, from {', '.join(ESTIMATORS)}")
     run.add_argument("--seeds", default="0", help="comma-separated seeds, or a range like 0-2")
     run.add_argument("--n-samples", type=int, default=None, help="override the protocol's total sample size (train + test)")
@@ -432,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in PROTOCOLS.values():
             print(f"  {p.name:6s} n_train={p.n_train} n_test={p.n_test} {p.description}")
         print("estimators:", ", ".join(ESTIMATORS))
+        print("task sets:", "; ".join(f"{k} ({v})" for k, v in TASK_SETS.items()))
         print("tasks:")
         for t in list_tasks():
             task = get_task(t)
@@ -442,9 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         print(summarize(root))
         return 0
     try:
-        from .tasks import list_tasks
-
-        tasks = list_tasks() if args.tasks == "all" else _split(args.tasks)
+        tasks = task_set(args.tasks) if args.tasks in TASK_SETS else _split(args.tasks)
         if "-" in args.seeds and "," not in args.seeds:
             lo, hi = (int(s) for s in args.seeds.split("-"))
             seeds = list(range(lo, hi + 1))

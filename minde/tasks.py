@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -75,6 +76,7 @@ __all__ = [
     "spiral_map",
     "make_transform",
     "TRANSFORM_NAMES",
+    "FIGURE1_MI",
     "bivariate_normal",
     "additive_noise",
     "bimodal",
@@ -716,8 +718,12 @@ def sparse_multinormal_task(dim: int = 3, strength: float = 2.0, n_interacting: 
     return task if transform is None else transform_task(task, transform)
 
 
+#: True MI (nats) of the Figure 1 grid run by this project: near 0 up to 6 nats, past where MINDE is expected to break.
+FIGURE1_MI: tuple[float, ...] = (0.1, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+
+
 def figure1_tasks(
-    mi_values: Sequence[float] = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0),
+    mi_values: Sequence[float] = FIGURE1_MI,
     transforms: Sequence[str | None] = (None, "half_cube", "spiral"),
     dim: int = 3,
     n_interacting: int = 2,
@@ -774,11 +780,42 @@ def list_tasks() -> list[str]:
     return list(_task_ids())
 
 
+_SPARSE_ID = re.compile(
+    r"^(?:(?P<transform>[a-z_-]+)-)?multinormal-sparse-(?P<dx>\d+)-(?P<dy>\d+)-(?P<k>\d+)-(?P<strength>[0-9.eE+-]+)$"
+)
+
+
+def _sparse_task_from_id(task_id: str) -> Task | None:
+    """The sparse multinormal (optionally transformed) named by ``task_id``, e.g. the Figure 1 ids
+    ``half_cube-multinormal-sparse-3-3-2-4.44...``; None if the id is not of that form."""
+    m = _SPARSE_ID.match(str(task_id))
+    if m is None:
+        return None
+    transform = m["transform"]
+    if transform is not None and not all(part in TRANSFORM_NAMES for part in transform.split("-")):
+        return None
+    try:
+        strength = float(m["strength"])
+    except ValueError:
+        return None
+    dx, dy, k = int(m["dx"]), int(m["dy"]), int(m["k"])
+    if min(dx, dy) < 1 or not 0 <= k <= min(dx, dy) or not math.isfinite(strength) or strength < 0:
+        raise ValueError(f"task id {task_id!r}: need dims >= 1, 0 <= K <= min(dims) and a finite strength >= 0")
+    task = multinormal_sparse(dx, dy, n_interacting=k, strength=strength)
+    return task if transform is None else transform_task(task, transform)
+
+
 def get_task(task_id: str) -> Task:
-    """The benchmark task with this id (a fresh object each call; building all 40 takes ~10 ms);
-    ``ValueError`` naming the id and its close matches if unknown."""
+    """The benchmark task with this id (a fresh object each call; building all 40 takes ~10 ms).
+
+    Besides the 40 benchmark ids, any sparse multinormal id ``[transform-]multinormal-sparse-{dx}-{dy}-{K}-{lambda}``
+    is understood (the Figure 1 grid, :func:`figure1_tasks`).  ``ValueError`` naming the id and its close matches if
+    unknown."""
     if task_id in _task_ids():
         return next(t for t in _benchmark_tasks() if t.id == task_id)
+    sparse = _sparse_task_from_id(task_id)
+    if sparse is not None:
+        return sparse
     close = difflib.get_close_matches(str(task_id), _task_ids(), n=5, cutoff=0.5)
     hint = f"close matches: {', '.join(close)}" if close else "no close match; see list_tasks() for the 40 ids"
     raise ValueError(f"unknown task id {task_id!r} ({hint})")

@@ -33,6 +33,11 @@ def test_run_resume_and_summary(grid, tmp_path):
     for key in ("task", "estimator", "seed", "gt", "estimates", "seconds", "params", "git_commit", "machine", "minde_version"):
         assert key in payload
     assert set(payload["estimates"]) == {"MINDE-C", "MINDE-C(sigma)"}
+    # the sigma sweep reuses the cell's (t, eps) draws: at the default s = 1 it is the reported sigma-form estimate
+    sweep = payload["sigma_sweep"]
+    assert sweep["sigma"] == list(ex.SIGMA_SWEEP) and len(sweep["mi_sigma"]) == len(ex.SIGMA_SWEEP)
+    assert sweep["mi_sigma"][ex.SIGMA_SWEEP.index(1.0)] == payload["estimates"]["MINDE-C(sigma)"]["estimate"]
+    assert len(set(sweep["mi_sigma"])) == len(ex.SIGMA_SWEEP)  # s does change the sigma form
     assert payload["gt"] == pytest.approx(0.41334, abs=1e-4)
     # a second run finds every cell finished and does nothing
     before = cell.path(tmp_path).stat().st_mtime_ns
@@ -71,3 +76,16 @@ def test_cli_reports_unknown_names(capsys):
     with pytest.raises(SystemExit):
         ex.main(["run", "--experiment", "x", "--tasks", "1v1-normal-0.75", "--estimators", "KSGG"])
     assert "unknown estimator 'KSGG'" in capsys.readouterr().err
+
+
+def test_named_task_sets():
+    from minde.tasks import FIGURE1_MI, get_task
+
+    assert len(ex.task_set("all")) == 40
+    fig1 = ex.task_set("figure1")
+    assert len(fig1) == 3 * len(FIGURE1_MI)
+    assert sorted({round(get_task(t).mutual_information, 6) for t in fig1}) == sorted(FIGURE1_MI)
+    cells = ex.make_grid(fig1[:2], ["CCA"], [0], "smoke")
+    assert [c.task for c in cells] == fig1[:2]
+    with pytest.raises(ValueError, match="unknown task set 'figure2'"):
+        ex.task_set("figure2")

@@ -411,6 +411,16 @@ def test_sparse_strength_grid_spans_zero_to_five_nats():
         assert T.sparse_strength_for_mi(task.mutual_information) == pytest.approx(lam, rel=1e-8)
     assert T.sparse_multinormal_mi(2.0) == pytest.approx(-math.log(0.36))
     grid = T.figure1_tasks(mi_values=(0.5, 2.5, 5.0))
+    for tasks in grid.values():  # the ids name the tasks: get_task rebuilds each one, same samples
+        for t in tasks:
+            u = T.get_task(t.id)
+            assert (u.id, u.mutual_information) == (t.id, t.mutual_information)
+            np.testing.assert_array_equal(u.sample(7, seed=3)[1], t.sample(7, seed=3)[1])
+    assert T.get_task("multinormal-sparse-4-2-1-3.0").mutual_information == pytest.approx(T.sparse_multinormal_mi(3.0, 1))
+    with pytest.raises(ValueError, match="unknown task id 'cube-multinormal"):
+        T.get_task("cube-multinormal-sparse-3-3-2-2.0")
+    with pytest.raises(ValueError, match="0 <= K"):
+        T.get_task("multinormal-sparse-3-3-4-2.0")
     assert set(grid) == {None, "half_cube", "spiral"}
     for tr, tasks in grid.items():
         assert [round(t.mutual_information, 8) for t in tasks] == [0.5, 2.5, 5.0]
