@@ -678,3 +678,127 @@ def plot_family_counts(panels: dict, estimators: list[str] | None = None) -> plt
     axes[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def plot_growing_mi(levels: object, estimators: list[str] | None = None, transforms: list[str] | None = None) -> plt.Figure:
+    """Notebook 06 (the paper's Figure 1): estimate against true MI on the sparse 3 x 3 multinormal as its
+    interaction grows, one panel per transform.  ``levels``: one row per (transform, estimator, gt) with the mean
+    estimate ``mean`` and the seed spread ``std`` (NaN with one seed); the diagonal is the truth, the grey band
+    ±max(0.1 nats, 10%) around it (``minde.results.tracking_limit``)."""
+    df = levels
+    ests = list(estimators) if estimators is not None else list(dict.fromkeys(df["estimator"]))
+    trs = list(transforms) if transforms is not None else list(dict.fromkeys(df["transform"]))
+    titles = {"none": "sparse multinormal 3 x 3", "half_cube": "half-cube", "spiral": "spiral"}
+    top = float(np.nanmax(df["gt"])) * 1.08
+    fig, axes = plt.subplots(1, len(trs), figsize=(4.6 * len(trs), 4.4), squeeze=False, sharey=True)
+    grid = np.linspace(0, top, 200)
+    for ax, tr in zip(axes[0], trs, strict=True):
+        ax.fill_between(grid, grid - np.maximum(0.1, 0.1 * grid), grid + np.maximum(0.1, 0.1 * grid), color="0.88", lw=0)
+        ax.plot(grid, grid, color=COLORS["GT"], lw=1.2, ls=":", label="true MI")
+        sub = df[df["transform"] == tr]
+        for est in ests:
+            e = sub[sub["estimator"] == est].sort_values("gt")
+            if e.empty:
+                continue
+            base = est.split("+")[0].split(" [")[0]
+            ax.errorbar(e["gt"], e["mean"], yerr=e["std"].fillna(0.0), fmt="o-" if base.startswith("MINDE") else "s--",
+                        ms=4 if base.startswith("MINDE") else 3, lw=1.6 if base.startswith("MINDE") else 1.0, capsize=2,
+                        color=COLORS.get(base, "gray"), label=est,
+                        mfc="white" if base.endswith("(sigma)") else None)  # fmt: skip
+        ax.set_xlim(0, top)
+        ax.set_ylim(-0.2, top)
+        ax.set_xlabel("true MI (nats)")
+        ax.set_title(titles.get(tr, tr), fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("estimated MI (nats)")
+    axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_setting_errors(table: object, settings: list[str], forms: list[str] | None = None, title: str = "") -> plt.Figure:
+    """Notebook 08: signed error (mean estimate - GT, nats) of each MINDE form on each task under several settings
+    (e.g. ``default`` vs ``sde=ve``), one panel per form.  ``table``: rows (task, form, setting) with columns
+    ``error`` and ``std`` (seed spread, may be NaN)."""
+    df = table
+    fs = list(forms) if forms is not None else list(dict.fromkeys(df["form"]))
+    tasks = list(dict.fromkeys(df["task"]))
+    shades = plt.get_cmap("viridis")(np.linspace(0.15, 0.85, max(len(settings), 2)))
+    fig, axes = plt.subplots(1, len(fs), figsize=(3.2 + 1.1 * len(tasks) * len(fs), 3.8), squeeze=False, sharey=True)
+    width = 0.8 / max(len(settings), 1)
+    for ax, form in zip(axes[0], fs, strict=True):
+        ax.axhspan(-0.1, 0.1, color="0.9", lw=0)
+        ax.axhline(0, color="black", lw=0.8)
+        for j, setting in enumerate(settings):
+            sel = df[(df["form"] == form) & (df["setting"] == setting)].set_index("task").reindex(tasks)
+            x = np.arange(len(tasks)) + (j - (len(settings) - 1) / 2) * width
+            ax.bar(x, sel["error"].to_numpy(dtype=float), width, yerr=sel["std"].fillna(0).to_numpy(dtype=float),
+                   color=shades[j], label=setting, capsize=2)  # fmt: skip
+        ax.set_xticks(range(len(tasks)), [t.replace("-multinormal", "\nmultinormal") for t in tasks], fontsize=6.5)
+        ax.set_title(form, fontsize=10, color=COLORS.get(form, "black"))
+        ax.grid(alpha=0.3, axis="y")
+    axes[0, 0].set_ylabel("mean estimate − GT (nats)")
+    axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title=title or None)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training_length(table: object, forms: list[str] | None = None) -> plt.Figure:
+    """Notebook 08: |mean estimate - GT| against the number of Adam steps (each a separate run with its own cosine
+    schedule), one panel per task, one line per form.  ``table``: rows with columns task, form, steps, error."""
+    df = table
+    fs = list(forms) if forms is not None else list(dict.fromkeys(df["form"]))
+    tasks = list(dict.fromkeys(df["task"]))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False, sharey=True)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        ax.axhline(0.1, color="0.5", ls="--", lw=1, label="0.1 nats")
+        for form in fs:
+            sel = df[(df["task"] == task) & (df["form"] == form)].sort_values("steps")
+            ax.plot(sel["steps"], sel["error"].abs(), "o-" if "(sigma)" not in form else "o--", ms=4,
+                    color=COLORS.get(form, "gray"), label=form, mfc="white" if "(sigma)" in form else None)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("Adam steps (batch 256)")
+        ax.set_title(task, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+    axes[0, 0].set_ylabel("|mean estimate − GT| (nats)")
+    axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> plt.Figure:
+    """Notebook 08: the sigma-form error against the reference std s over many trained models.  Left: median over
+    tasks of |estimate - GT| per form (band: inter-quartile range); right: signed error per task for ``highlight``
+    tasks.  ``sweeps``: ``minde.results.load_sigma_sweeps`` rows (task, form, sigma, error)."""
+    df = sweeps
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0))
+    ax = axes[0]
+    for form, g in df.groupby("form", sort=False):
+        per = g.groupby(["task", "sigma"])["error"].mean().abs().groupby("sigma")
+        med, q1, q3 = per.median(), per.quantile(0.25), per.quantile(0.75)
+        n_tasks = g["task"].nunique()
+        ax.plot(med.index, med.to_numpy(), "o-", color=COLORS.get(form, "gray"), label=f"{form} ({n_tasks} tasks)")
+        ax.fill_between(med.index, q1.to_numpy(), q3.to_numpy(), color=COLORS.get(form, "gray"), alpha=0.2, lw=0)
+    ax.axhline(0.1, color="0.5", ls="--", lw=1)
+    ax.set_ylabel("|estimate − GT| (nats): median, IQR over tasks")
+    ax = axes[1]
+    ax.axhspan(-0.1, 0.1, color="0.9", lw=0)
+    ax.axhline(0, color="black", lw=0.8)
+    styles = ["-", "--", ":", "-."]
+    for i, task in enumerate(highlight or []):
+        for form, g in df[df["task"] == task].groupby("form", sort=False):
+            m = g.groupby("sigma")["error"].mean()
+            ax.plot(m.index, m.to_numpy(), "o" + styles[i % 4], ms=3.5, color=COLORS.get(form, "gray"), label=f"{form}: {task}")
+    ax.set_ylabel("estimate − GT (nats)")
+    ax.legend(fontsize=6.5, loc="best")
+    for ax in axes:
+        ax.set_xscale("log")
+        ticks = sorted(df["sigma"].unique())
+        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("reference standard deviation s")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

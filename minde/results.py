@@ -10,11 +10,13 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "per_task", "success_counts",
     "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
+    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps",
 ]  # fmt: skip
 
 #: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
@@ -174,3 +176,80 @@ def compare_published(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
     cols = ["estimator", "solved", "covered", "solved / covered", "seeds", "mean_abs_error", "median_seed_std", "published",
             "published_5k"]  # fmt: skip
     return counts[cols]
+
+
+# --- settings, Figure 1 and the ablations (notebooks 06 and 08) -----------------------------------------------------
+
+
+def split_settings(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``form`` (the estimator name without its settings tag: ``MINDE-C(sigma)+sde=ve`` -> ``MINDE-C(sigma)``) and
+    ``setting`` (the tag without its leading ``+``, e.g. ``sde=ve``; ``default`` when there is none)."""
+    out = df.copy()
+    parts = out["estimator"].str.split("+", n=1, expand=True)
+    out["form"] = parts[0]
+    out["setting"] = parts[1].fillna("default") if parts.shape[1] > 1 else "default"
+    return out
+
+
+def with_task_family(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``transform`` ("none" for a plain base), ``dims`` and ``strength`` (sparse multinormals; NaN otherwise) for
+    every task id of ``df`` (benchmark ids and the Figure 1 ids understood by ``minde.tasks.get_task``)."""
+    from .tasks import get_task
+
+    rows = {}
+    for tid in dict.fromkeys(df["task"]):
+        t = get_task(tid)
+        rows[tid] = (t.family.transform or "none", f"{t.dim_x}x{t.dim_y}", float(t.params.get("strength", float("nan"))))
+    out = df.copy()
+    out["transform"] = out["task"].map(lambda t: rows[t][0])
+    out["dims"] = out["task"].map(lambda t: rows[t][1])
+    out["strength"] = out["task"].map(lambda t: rows[t][2])
+    return out
+
+
+def tracking_limit(levels: pd.DataFrame, abs_tol: float = 0.1, rel_tol: float = 0.1) -> pd.DataFrame:
+    """Where an estimator stops tracking a growing true MI (Figure 1).
+
+    ``levels``: one row per (transform, estimator, gt) with the mean estimate ``mean`` (e.g. ``per_task`` output with
+    ``with_task_family`` columns).  A level is *tracked* when ``|mean - gt| <= max(abs_tol, rel_tol * gt)`` (0.1 nats
+    below 1 nat, 10% above).  Returns per (transform, estimator): ``tracked_up_to``, the largest gt such that every
+    level up to it is tracked (NaN if the first one is not), ``first_miss`` (the first level that is not, NaN if none)
+    and its signed error ``miss_error``."""
+    rows = []
+    for (tr, est), g in levels.sort_values("gt").groupby(["transform", "estimator"], sort=False):
+        ok = (g["mean"] - g["gt"]).abs() <= np.maximum(abs_tol, rel_tol * g["gt"])
+        bad = np.flatnonzero(~ok.to_numpy())
+        first = int(bad[0]) if bad.size else None
+        if first is None:
+            up_to = float(g["gt"].iloc[-1])
+        else:
+            up_to = float(g["gt"].iloc[first - 1]) if first > 0 else np.nan
+        rows.append({
+            "transform": tr, "estimator": est, "levels": len(g), "tracked_up_to": up_to,
+            "first_miss": float(g["gt"].iloc[first]) if first is not None else np.nan,
+            "miss_error": float(g["mean"].iloc[first] - g["gt"].iloc[first]) if first is not None else np.nan,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """The sigma-form sweeps recorded with MINDE cells (``minde.experiments.SIGMA_SWEEP``): one row per (task,
+    estimator, seed, sigma) with columns task, form (``MINDE-C(sigma)`` / ``MINDE-J(sigma)``), setting, seed, sigma,
+    estimate, stderr, gt, error.  Cells written before sweeps were recorded are skipped."""
+    import json
+
+    path = Path(experiment)
+    if not path.is_dir():
+        base = Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
+        path = base / str(experiment)
+    rows = []
+    for p in sorted(path.rglob("seed*.json")):
+        r = json.loads(p.read_text())
+        sw = r.get("sigma_sweep")
+        if not sw:
+            continue
+        setting = "+".join(f"{k}={v}" for k, v in sorted(r.get("settings", {}).items())) or "default"
+        for s, v, se in zip(sw["sigma"], sw["mi_sigma"], sw["mi_sigma_stderr"], strict=True):
+            rows.append({"task": r["task"], "form": f"{r['estimator']}(sigma)", "setting": setting, "seed": r["seed"],
+                         "sigma": s, "estimate": v, "stderr": se, "gt": r["gt"], "error": v - r["gt"]})  # fmt: skip
+    return pd.DataFrame(rows, columns=["task", "form", "setting", "seed", "sigma", "estimate", "stderr", "gt", "error"])

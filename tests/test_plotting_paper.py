@@ -55,3 +55,32 @@ def test_family_counts_bars_and_labels():
     fig = P.plot_family_counts({"t": counts.assign(base=["a-b", "c", "a-b", "c"])})
     assert fig.axes[0].get_xticklabels()[0].get_text() == "a-\nb\n(2 tasks)"  # long group names wrap at "-"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["E", "F"]
+
+
+def test_growing_mi_panels_lines_and_band():
+    levels = pd.DataFrame({"transform": ["none", "none", "spiral", "spiral"], "estimator": ["MINDE-C", "MINDE-C", "CCA", "CCA"],
+                           "gt": [1.0, 4.0, 1.0, 4.0], "mean": [1.02, 3.9, 0.3, 0.5],
+                           "std": [0.01, float("nan"), 0.0, 0.1]})  # fmt: skip
+    fig = P.plot_growing_mi(levels)
+    assert [ax.get_title() for ax in fig.axes] == ["sparse multinormal 3 x 3", "spiral"]
+    line = fig.axes[0].lines[1]  # [truth diagonal, MINDE-C]
+    assert list(line.get_ydata()) == [1.02, 3.9]
+    assert fig.axes[0].get_ylim()[1] == pytest.approx(4.0 * 1.08)
+
+
+def test_ablation_figures():
+    table = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C"] * 4, "setting": ["default", "sde=ve"] * 2,
+                          "error": [0.01, -0.2, 0.05, 0.3], "std": [float("nan")] * 4})  # fmt: skip
+    fig = P.plot_setting_errors(table, ["default", "sde=ve"])
+    bars = [b for c in fig.axes[0].containers if hasattr(c, "patches") for b in c.patches]
+    assert [round(b.get_height(), 3) for b in bars] == [0.01, 0.05, -0.2, 0.3]  # per setting, per task
+    length = pd.DataFrame({"task": ["a"] * 3, "form": ["MINDE-J"] * 3, "steps": [40000, 5000, 10000],
+                           "error": [-0.01, 0.3, -0.1]})  # fmt: skip
+    fig = P.plot_training_length(length)
+    xs = [ln.get_xdata() for ln in fig.axes[0].lines if len(ln.get_xdata()) == 3][0]
+    assert list(xs) == [5000, 10000, 40000]
+    sweeps = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C(sigma)"] * 4, "sigma": [1.0, 2.0, 1.0, 2.0],
+                           "error": [0.1, -0.3, 0.3, 0.5]})  # fmt: skip
+    fig = P.plot_sigma_ablation(sweeps, highlight=["a"])
+    median = fig.axes[0].lines[0]
+    assert list(median.get_ydata()) == pytest.approx([0.2, 0.4])

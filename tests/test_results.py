@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -76,3 +77,48 @@ def test_family_counts_and_published_comparison():
     assert cmp.loc["CCA", "solved / covered"] == "2/4" and cmp.loc["MINDE-C", "solved / covered"] == "2/2"
     assert cmp.loc["CCA", "published_5k"] == PUBLISHED_SUCCESS_5K["CCA"]
     assert cmp.loc["MINDE-C", "published"] == PUBLISHED_SUCCESS["MINDE-C"] and pd.isna(cmp.loc["CCA", "published"])
+
+
+def test_split_settings_and_task_family():
+    from minde.results import split_settings, with_task_family
+    from minde.tasks import figure1_tasks
+
+    df = pd.DataFrame({"task": ["1v1-normal-0.75"] * 3, "estimator": ["MINDE-C", "MINDE-C(sigma)+sde=ve", "CCA+steps=5"]})
+    s = split_settings(df)
+    assert list(s["form"]) == ["MINDE-C", "MINDE-C(sigma)", "CCA"]
+    assert list(s["setting"]) == ["default", "sde=ve", "steps=5"]
+    spiral = figure1_tasks(mi_values=(2.0,), transforms=("spiral",))["spiral"][0]
+    f = with_task_family(pd.DataFrame({"task": ["1v1-normal-0.75", spiral.id]}))
+    assert list(f["transform"]) == ["none", "spiral"] and list(f["dims"]) == ["1x1", "3x3"]
+    assert f["strength"].isna().iloc[0] and f["strength"].iloc[1] == pytest.approx(spiral.params["strength"])
+
+
+def test_tracking_limit_finds_the_first_level_outside_the_band():
+    from minde.results import tracking_limit
+
+    gt = [0.1, 1.0, 2.0, 4.0, 6.0]
+    levels = pd.DataFrame({
+        "transform": "none", "gt": gt * 3, "estimator": ["good"] * 5 + ["saturates"] * 5 + ["bad"] * 5,
+        # band: max(0.1, 10%) -> 0.1, 0.1, 0.2, 0.4, 0.6
+        "mean": [0.15, 1.09, 1.85, 4.35, 5.5] + [0.1, 1.0, 1.7, 2.5, 2.6] + [0.3, 1.0, 2.0, 4.0, 6.0],
+    })  # fmt: skip
+    lim = tracking_limit(levels).set_index("estimator")
+    assert lim.loc["good", "tracked_up_to"] == 6.0 and np.isnan(lim.loc["good", "first_miss"])
+    assert lim.loc["saturates", "tracked_up_to"] == 1.0 and lim.loc["saturates", "first_miss"] == 2.0
+    assert lim.loc["saturates", "miss_error"] == pytest.approx(-0.3)
+    assert np.isnan(lim.loc["bad", "tracked_up_to"]) and lim.loc["bad", "first_miss"] == 0.1
+
+
+def test_sigma_sweeps_are_read_from_the_cells(tmp_path):
+    from minde import experiments as ex
+    from minde.results import load_sigma_sweeps
+
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-J", "CCA"], [0], "smoke")
+    ex.run_grid(cells, tmp_path, progress=False)
+    sw = load_sigma_sweeps(tmp_path)
+    assert len(sw) == len(ex.SIGMA_SWEEP) and set(sw["form"]) == {"MINDE-J(sigma)"} and set(sw["setting"]) == {"default"}
+    payload = ex.load_results(tmp_path)
+    j = next(p for p in payload if p["estimator"] == "MINDE-J")
+    at_one = sw.loc[sw["sigma"] == 1.0, "estimate"].item()
+    assert at_one == j["estimates"]["MINDE-J(sigma)"]["estimate"]
+    assert sw["error"].to_numpy() == pytest.approx(sw["estimate"].to_numpy() - j["gt"])
