@@ -22,11 +22,14 @@ from .gaussian import GaussianPair, exact_estimates
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, make_sde
 from .training import LR_SCHEDULES, TrainingLog, resolve_device, torch_threads, train_score_network
-from .validation import Standardizer, check_pair
+from .validation import RankGaussianizer, Standardizer, check_pair
 
 __all__ = ["MINDE", "MIResult", "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma"]
 
 VARIANTS = {"c": "MINDE-C", "j": "MINDE-J"}
+#: Per-column preprocessing fitted on the training rows: "standardize" (the paper) or "rank_gauss" (opt-in,
+#: ``minde.validation.RankGaussianizer``: MI-preserving Gaussianisation of each marginal).
+PREPROCESS = {"standardize": Standardizer, "rank_gauss": RankGaussianizer}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class MINDE:
     lr_schedule: "constant" (the paper) or "cosine" (decay to 0; opt-in, see benchmarks/accuracy.py).
     width, n_blocks: the score network (width from the dimension when None).
     test_fraction: share of the data ``fit`` holds out for ``estimate()``; 0 estimates on the training data.
+    preprocess: "standardize" (each column to mean 0, variance 1: the paper) or "rank_gauss" (opt-in: each column
+        through its empirical CDF to a standard normal; leaves MI unchanged, tames heavy tails; MI only, no entropies).
     mc_repeats: times each data point is paired with a fresh (t, eps) when estimating.
     seed: every random choice (split, initialisation, batches, times, noise) flows from it.
     device: "auto" (CUDA when present), "cpu", "cuda", ...
@@ -89,10 +94,13 @@ class MINDE:
         threads: int | None = 1,
         progress: bool = False,
         sde_kwargs: dict | None = None,
+        preprocess: str = "standardize",
     ) -> None:
         variant = str(variant).lower()
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}: choose 'c' (conditional) or 'j' (joint)")
+        if preprocess not in PREPROCESS:
+            raise ValueError(f"unknown preprocess {preprocess!r}: choose one of {sorted(PREPROCESS)}")
         if lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
         self.sde: SDE = make_sde(sde, **(sde_kwargs or {}))
@@ -112,14 +120,15 @@ class MINDE:
         self.sigma = float(sigma)
         self.steps, self.batch_size, self.lr, self.ema_decay = int(steps), int(batch_size), float(lr), float(ema_decay)
         self.lr_schedule = lr_schedule
+        self.preprocess = preprocess
         self.width, self.n_blocks = width, int(n_blocks)
         self.test_fraction, self.mc_repeats, self.seed = float(test_fraction), int(mc_repeats), int(seed)
         self.device = resolve_device(device)
         self.threads, self.progress = threads, progress
         self.net: ScoreNetwork | None = None
         self.log: TrainingLog | None = None
-        self._x_std: Standardizer | None = None
-        self._y_std: Standardizer | None = None
+        self._x_std: Standardizer | RankGaussianizer | None = None
+        self._y_std: Standardizer | RankGaussianizer | None = None
         self._test: tuple[Tensor, Tensor] | None = None
         self.fit_info: dict = {}
 
@@ -142,6 +151,7 @@ class MINDE:
             "test_fraction": self.test_fraction,
             "mc_repeats": self.mc_repeats,
             "seed": self.seed,
+            "preprocess": self.preprocess,
         }
 
     @property
@@ -173,8 +183,8 @@ class MINDE:
             )
         perm = np.random.default_rng(self.seed).permutation(n)
         train_idx, test_idx = perm[:n_train], perm[n_train:]
-        self._x_std = Standardizer.fit(xa[train_idx], "x")
-        self._y_std = Standardizer.fit(ya[train_idx], "y")
+        self._x_std = PREPROCESS[self.preprocess].fit(xa[train_idx], "x")
+        self._y_std = PREPROCESS[self.preprocess].fit(ya[train_idx], "y")
         xs, ys = self._x_std(xa), self._y_std(ya)
         x_tr, y_tr = self._tensor(xs[train_idx]), self._tensor(ys[train_idx])
         self._test = (self._tensor(xs[test_idx]), self._tensor(ys[test_idx])) if n_test else (x_tr, y_tr)
@@ -336,6 +346,11 @@ class MINDE:
         H(Y) = H(X,Y) - H(X|Y).  Each is N/2 log(2 pi s^2) + E||X_0||^2/(2 s^2) - KL to the reference (eq. H),
         shifted by the log-Jacobian of the standardisation.
         """
+        if self.preprocess != "standardize":
+            raise ValueError(
+                f"entropies need preprocess='standardize' (this model uses {self.preprocess!r}, which changes "
+                "differential entropies but not mutual information)"
+            )
         xt, yt, terms = self._integrands_for(x, y, seed)
         cross = {
             "X": est.gaussian_reference_cross_entropy(xt, self.sigma),
@@ -366,8 +381,8 @@ class MINDE:
             "config": self.config(),
             "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
             "dims": [self.net.dim_x, self.net.dim_y],
-            "x_standardizer": [torch.as_tensor(self._x_std.mean), torch.as_tensor(self._x_std.std)],
-            "y_standardizer": [torch.as_tensor(self._y_std.mean), torch.as_tensor(self._y_std.std)],
+            "x_standardizer": _preprocessor_state(self._x_std),
+            "y_standardizer": _preprocessor_state(self._y_std),
             "test": [self._test[0].cpu(), self._test[1].cpu()],
             # plain built-in types only, so that load(weights_only=True) accepts them
             "fit_info": {k: v if type(v) in (int, float, str, bool, type(None)) else str(v) for k, v in self.fit_info.items()},
@@ -386,11 +401,23 @@ class MINDE:
         obj.net = ScoreNetwork(dx, dy, obj.width, obj.n_blocks).to(obj.device)
         obj.net.load_state_dict(state["state_dict"])
         obj.net.eval().requires_grad_(False)
-        obj._x_std = Standardizer(*(a.numpy() for a in state["x_standardizer"]))
-        obj._y_std = Standardizer(*(a.numpy() for a in state["y_standardizer"]))
+        obj._x_std = _preprocessor_from_state(state["x_standardizer"], obj.preprocess)
+        obj._y_std = _preprocessor_from_state(state["y_standardizer"], obj.preprocess)
         obj._test = tuple(a.to(obj.device) for a in state["test"])
         obj.fit_info = state["fit_info"]
         return obj
+
+
+def _preprocessor_state(p: Standardizer | RankGaussianizer) -> list:
+    if isinstance(p, Standardizer):
+        return [torch.as_tensor(p.mean), torch.as_tensor(p.std)]
+    return [[torch.as_tensor(k) for k in p.knots], [torch.as_tensor(z) for z in p.z]]
+
+
+def _preprocessor_from_state(state: list, kind: str) -> Standardizer | RankGaussianizer:
+    if kind == "standardize":
+        return Standardizer(*(a.numpy() for a in state))
+    return RankGaussianizer([k.numpy() for k in state[0]], [z.numpy() for z in state[1]])
 
 
 # --- tutorial helpers (notebooks 03-04) -----------------------------------------------------------
