@@ -52,6 +52,20 @@ class MIResult:
         name = VARIANTS[self.variant]
         return {name: self.mi, f"{name}(sigma)": self.mi_sigma}
 
+    def interval(self, level: float = 0.95, form: str = "inside") -> tuple[float, float]:
+        """Normal ``level`` interval for the Monte-Carlo error of the time integral, for the "inside" form (the
+        default) or the "sigma" form.  It does not include training variability (refit with other seeds and use
+        ``minde.results.intervals``) nor any bias of the learned scores."""
+        from scipy.stats import norm
+
+        if not 0 < level < 1:
+            raise ValueError(f"level must be in (0, 1), got {level}")
+        if form not in ("inside", "sigma"):
+            raise ValueError(f"unknown form {form!r}: choose 'inside' or 'sigma'")
+        value, se = (self.mi, self.mi_stderr) if form == "inside" else (self.mi_sigma, self.mi_sigma_stderr)
+        half = float(norm.ppf(0.5 + level / 2)) * se
+        return value - half, value + half
+
 
 class MINDE:
     """Mutual Information Neural Diffusion Estimation (Franzese, Bounoua, Michiardi, ICLR 2024).

@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "per_task", "success_counts",
     "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
-    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps",
+    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
 ]  # fmt: skip
 
 #: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
@@ -253,3 +253,48 @@ def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = N
             rows.append({"task": r["task"], "form": f"{r['estimator']}(sigma)", "setting": setting, "seed": r["seed"],
                          "sigma": s, "estimate": v, "stderr": se, "gt": r["gt"], "error": v - r["gt"]})  # fmt: skip
     return pd.DataFrame(rows, columns=["task", "form", "setting", "seed", "sigma", "estimate", "stderr", "gt", "error"])
+
+
+# --- uncertainty: intervals and their calibration ---------------------------------------------------------------
+
+
+def intervals(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """A ``level`` interval for the mean estimate of every (task, estimator), and whether it covers the truth.
+
+    With one seed the only error we can quantify is the Monte-Carlo error of the time integral (the ``stderr``
+    column): ``mean ± z * stderr``.  With k >= 2 seeds the spread over seeds contains the training variability as
+    well: ``mean ± t_{k-1} * s / sqrt(k)`` with s the seed standard deviation, never narrower than the Monte-Carlo
+    interval of the mean.  Neither accounts for a bias common to all seeds (e.g. an under-trained network), so the
+    coverage measured by :func:`calibration` is a test of the intervals, not a property they guarantee.
+    Columns: task, estimator, mean, gt, seeds, half_width, lo, hi, kind ("mc" or "seeds"), covers.
+    Rows without any uncertainty (one seed, no stderr: the baselines) get NaN bounds and ``covers`` False."""
+    from scipy import stats
+
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    z = stats.norm.ppf(0.5 + level / 2)
+    g = df.assign(var_mc=df["stderr"].astype(float) ** 2 if "stderr" in df else np.nan).groupby(["task", "estimator"], sort=False)
+    out = g.agg(mean=("estimate", "mean"), std=("estimate", "std"), seeds=("seed", "nunique"), gt=("gt", "first"),
+                var_mc=("var_mc", "mean")).reset_index()  # fmt: skip
+    k = out["seeds"].to_numpy(dtype=float)
+    mc = z * np.sqrt(out["var_mc"].to_numpy(dtype=float) / k)
+    t = stats.t.ppf(0.5 + level / 2, np.maximum(k - 1, 1))
+    spread = np.where(k >= 2, t * out["std"].to_numpy(dtype=float) / np.sqrt(k), np.nan)
+    hw = np.where(k >= 2, np.fmax(spread, mc), mc)
+    out["half_width"] = hw
+    out["lo"], out["hi"] = out["mean"] - hw, out["mean"] + hw
+    out["kind"] = np.where(k >= 2, "seeds", "mc")
+    out["covers"] = (out["lo"] <= out["gt"]) & (out["gt"] <= out["hi"])
+    return out.drop(columns=["var_mc", "std"])
+
+
+def calibration(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per estimator: how many of its tasks' ``level`` intervals (:func:`intervals`) contain the ground truth.
+    Columns: estimator, tasks, covered, coverage (fraction), nominal, median_half_width, kind."""
+    iv = intervals(df, level).dropna(subset=["half_width"])
+    g = iv.groupby("estimator", sort=False)
+    out = g.agg(tasks=("task", "nunique"), covered=("covers", "sum"), median_half_width=("half_width", "median"),
+                kind=("kind", lambda s: ",".join(sorted(set(s))))).reset_index()  # fmt: skip
+    out["coverage"] = out["covered"] / out["tasks"]
+    out["nominal"] = level
+    return out[["estimator", "tasks", "covered", "coverage", "nominal", "median_half_width", "kind"]]

@@ -30,6 +30,8 @@ def test_trained_estimate_within_a_tenth_of_a_nat(pair, variant):
     assert abs(res.mi - gt) < 0.1, res
     assert res.mi_stderr < 0.02
     assert est.estimate() == pytest.approx(res.mi)
+    lo, hi = res.interval(0.95)
+    assert lo < res.mi < hi and (hi - lo) / 2 == pytest.approx(1.959964 * res.mi_stderr, rel=1e-5)
 
 
 def test_same_seed_same_numbers_and_save_load_round_trip(data_1x1, tmp_path):
@@ -177,5 +179,9 @@ def test_rank_gauss_preprocessing_is_invariant_to_monotone_maps(data_1x1, tmp_pa
     assert loaded.config()["preprocess"] == "rank_gauss"
     assert loaded.mutual_information() == a.mutual_information()
     assert loaded.estimate(x[:200], y[:200]) == a.estimate(x[:200], y[:200])
+    lo, hi = ra.interval(0.9, form="sigma")
+    assert hi - lo == pytest.approx(2 * 1.644854 * ra.mi_sigma_stderr, rel=1e-5)
+    with pytest.raises(ValueError, match="unknown form"):
+        ra.interval(form="outside")
     with pytest.raises(ValueError, match="unknown preprocess 'ranks'"):
         MINDE(preprocess="ranks")

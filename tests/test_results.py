@@ -122,3 +122,27 @@ def test_sigma_sweeps_are_read_from_the_cells(tmp_path):
     at_one = sw.loc[sw["sigma"] == 1.0, "estimate"].item()
     assert at_one == j["estimates"]["MINDE-J(sigma)"]["estimate"]
     assert sw["error"].to_numpy() == pytest.approx(sw["estimate"].to_numpy() - j["gt"])
+
+
+def test_intervals_use_mc_error_for_one_seed_and_seed_spread_for_several():
+    from scipy import stats
+
+    from minde.results import calibration, intervals
+
+    df = pd.DataFrame({
+        "task": ["a", "b", "b", "b", "c"], "estimator": ["E"] * 4 + ["CCA"], "seed": [0, 0, 1, 2, 0],
+        "estimate": [1.05, 2.0, 2.2, 2.4, 0.5], "gt": [1.0, 2.5, 2.5, 2.5, 0.5], "stderr": [0.02, 0.01, 0.01, 0.01, np.nan],
+    })  # fmt: skip
+    iv = intervals(df, 0.95).set_index(["task", "estimator"])
+    z = stats.norm.ppf(0.975)
+    a = iv.loc[("a", "E")]
+    assert a["kind"] == "mc" and a["half_width"] == pytest.approx(z * 0.02) and not a["covers"]  # 1.05 +- 0.039
+    b = iv.loc[("b", "E")]
+    assert b["kind"] == "seeds" and b["half_width"] == pytest.approx(stats.t.ppf(0.975, 2) * 0.2 / np.sqrt(3))
+    assert b["covers"]  # 2.2 +- 0.497 contains 2.5
+    assert np.isnan(iv.loc[("c", "CCA"), "half_width"]) and not iv.loc[("c", "CCA"), "covers"]
+    cal = calibration(df, 0.95).set_index("estimator")
+    assert cal.loc["E", "tasks"] == 2 and cal.loc["E", "covered"] == 1 and cal.loc["E", "coverage"] == 0.5
+    assert "CCA" not in cal.index  # no uncertainty, no calibration
+    with pytest.raises(ValueError, match="level"):
+        intervals(df, 1.5)
