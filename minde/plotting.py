@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["figures_dir", "save_figure", "COLORS"]
+__all__ = ["figures_dir", "save_figure", "save_table", "COLORS"]
 
 #: One colour per estimator family, shared by every figure.
 COLORS = {
@@ -53,6 +53,17 @@ def save_figure(fig: plt.Figure, name: str, formats: tuple[str, ...] = ("png", "
         os.replace(tmp, path)
         paths.append(path)
     return paths
+
+
+def save_table(table: object, name: str, **to_csv: object) -> Path:
+    """Write a DataFrame as figures/<name>.csv (atomically; the folder is created if needed) and return the path."""
+    out = figures_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.csv"
+    tmp = path.with_name(f".{path.name}.tmp")
+    table.to_csv(tmp, **to_csv)
+    os.replace(tmp, path)
+    return path
 
 
 # --- tutorial figures (notebooks 01-04) ------------------------------------------------------------
