@@ -8,13 +8,14 @@ PY=${PY:-.venv/bin/python}
 SEEDS=${1:-0-2}
 run() { "$PY" -m minde.experiments run --jobs "${JOBS:-2}" --no-progress "$@"; }
 
-# 1. the benchmark table: MINDE-C and MINDE-J on the 40 tasks (cpu protocol), baselines at the benchmark's N = 10 000
+# 1. the benchmark table, seed 0: MINDE-C and MINDE-J on the 40 tasks (cpu protocol)
 run --experiment minde-cpu --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0
-run --experiment baselines-10k --protocol cpu --n-samples 10000 --tasks all --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
-# 2. Figure 1: sparse 3x3 with growing MI, plain / half-cube / spiral
-run --experiment figure1-cpu --protocol cpu --tasks figure1 --estimators MINDE-C,MINDE-J --seeds 0
+# 2. Figure 1: sparse 3x3 with growing MI, plain / half-cube / spiral (baselines at the benchmark's N = 10 000)
 run --experiment figure1-baselines-10k --protocol cpu --n-samples 10000 --tasks figure1 --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
-# 3. ablations (seed 0) on three tasks: VP vs VE, importance sampling off, training length, 10k samples
+run --experiment figure1-cpu --protocol cpu --tasks figure1 --estimators MINDE-C,MINDE-J --seeds 0
+# 3. the baselines of the benchmark table, on the benchmark's N = 10 000
+run --experiment baselines-10k --protocol cpu --n-samples 10000 --tasks all --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
+# 4. ablations (seed 0) on three tasks: VP vs VE, importance sampling off, training length, 10k samples
 ABL=1v1-normal-0.75,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
 run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set sde=ve
 run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set importance_sampling=False
@@ -23,5 +24,5 @@ for steps in 5000 10000 20000; do
 done
 run --experiment ablations-cpu-n11000 --protocol cpu --n-samples 11000 --tasks $ABL --estimators MINDE-C,MINDE-J
 run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set steps=80000
-# 4. the remaining seeds of the MINDE grid
+# 5. the remaining seeds of the MINDE grid
 run --experiment minde-cpu --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds "$SEEDS"

@@ -89,3 +89,10 @@ def test_named_task_sets():
     assert [c.task for c in cells] == fig1[:2]
     with pytest.raises(ValueError, match="unknown task set 'figure2'"):
         ex.task_set("figure2")
+
+
+def test_cpu_protocol_gives_minde_j_more_steps_above_ten_dimensions():
+    cpu = ex.PROTOCOLS["cpu"]
+    assert cpu.minde_kwargs(10, "j")["steps"] == cpu.minde_kwargs(50, "c")["steps"] == 40_000
+    assert cpu.minde_kwargs(11, "j")["steps"] == 80_000
+    assert cpu.minde_kwargs(11, "j")["batch_size"] == cpu.minde_kwargs(11, "c")["batch_size"] == 256
