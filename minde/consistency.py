@@ -105,7 +105,7 @@ __all__ = [
     "AUTOENCODER_PATH", "AUTOENCODER_SHA256", "train_autoencoder", "save_autoencoder", "load_autoencoder",
     "autoencoder_bytes", "encode", "reconstruction_report", "split_indices", "derangement", "pair_within",
     "cell_data", "valid_rows", "make_grid", "run_cell", "run_grid", "load_results", "ratio_table", "curves",
-    "summarize", "check_monotone", "check_band", "evaluate", "plot_consistency", "plot_examples", "main",
+    "summarize", "check_monotone", "check_band", "evaluate", "plot_consistency", "plot_examples", "YLIMS", "main",
 ]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[1]
@@ -888,9 +888,15 @@ _PANEL_TITLES = {"a": "(a) baseline  I(A; B_r) / I(A; A)", "b": f"(b) data proce
 _YLABELS = {"a": "I(A; B_r) / I(A; A)", "b": "I(A; [B_{r+k}, B_r]) / I(A; B_{r+k})", "c": "I([A1,A2]; [B1_r,B2_r]) / I(A1; B1_r)"}
 
 
-def plot_consistency(curve_table, estimators: Sequence[str] | None = None):
+#: y-range of each panel; means outside it are drawn on its edge with a triangle pointing out.
+YLIMS = {"a": (-0.1, 1.5), "b": (0.0, 2.5), "c": (0.0, 3.0)}
+
+
+def plot_consistency(curve_table, estimators: Sequence[str] | None = None, ylims: dict | None = YLIMS):
     """Three panels (tests a, b, c): the mean ratio over seeds vs r per estimator, shaded ± one s.d. over seeds
-    (error bars of the propagated Monte-Carlo standard error with a single seed), targets dashed."""
+    (± the propagated Monte-Carlo standard error with a single seed), targets dotted, pass bands grey.  With
+    ``ylims`` ({test: (low, high)}, None for matplotlib's choice) means outside the range are drawn on its edge as
+    triangles pointing out of it."""
     import matplotlib.pyplot as plt
 
     names = list(estimators) if estimators is not None else list(dict.fromkeys(curve_table["estimator"]))
@@ -903,9 +909,16 @@ def plot_consistency(curve_table, estimators: Sequence[str] | None = None):
                 continue
             c = colors[i % len(colors)]
             ls = "--" if name.endswith("(sigma)") else "-"
-            ax.plot(g["r"], g["mean"], ls, marker="o", ms=4, color=c, label=name)
+            r, m = g["r"].to_numpy(), g["mean"].to_numpy()
             spread = np.where(g["seeds"] > 1, g["sd"], g["se"])
-            ax.fill_between(g["r"], g["mean"] - spread, g["mean"] + spread, color=c, alpha=0.15, lw=0)
+            lo, hi = ylims[test] if ylims and test in ylims else (-np.inf, np.inf)
+            shown = np.clip(m, lo, hi)
+            ax.plot(r, shown, ls, color=c, label=name)
+            inside = (m >= lo) & (m <= hi)
+            ax.plot(r[inside], m[inside], "o", ms=4, color=c)
+            ax.plot(r[m > hi], shown[m > hi], "^", ms=7, color=c)
+            ax.plot(r[m < lo], shown[m < lo], "v", ms=7, color=c)
+            ax.fill_between(r, np.clip(m - spread, lo, hi), np.clip(m + spread, lo, hi), color=c, alpha=0.15, lw=0)
         target = TARGETS[test]
         ax.axhline(target, color="k", lw=0.8, ls=":")
         if test != "a":
@@ -915,6 +928,8 @@ def plot_consistency(curve_table, estimators: Sequence[str] | None = None):
         ax.set_ylabel(_YLABELS[test])
         ax.set_title(_PANEL_TITLES[test])
         ax.set_xlim(0, HEIGHT)
+        if ylims and test in ylims:
+            ax.set_ylim(*ylims[test])
     axes[0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

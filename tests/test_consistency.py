@@ -247,3 +247,19 @@ def test_same_seed_same_numbers(tmp_path):
     first = cs.run_cell(cell, tmp_path / "x")["fits"]["num"]["estimates"]
     again = cs.run_cell(cell, tmp_path / "y")["fits"]["num"]["estimates"]
     assert first == again
+
+
+def test_figures_draw(model, images):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [{"test": t, "estimator": e, "r": r, "mean": m, "sd": 0.1, "se": 0.05, "seeds": 3}
+            for t in cs.TESTS for e in ("MINDE-C", "NWJ") for r, m in ((4, 0.5), (16, 9.0), (24, -3.0))]  # fmt: skip
+    fig = cs.plot_consistency(pd.DataFrame(rows))
+    assert len(fig.axes) == 3 and fig.axes[0].get_ylim() == cs.YLIMS["a"]
+    plt.close(fig)
+    fig = cs.plot_examples(images[:2], rows=(0, 14, 28), model=model)
+    assert len(fig.axes) == 2 * 2 * 3
+    plt.close(fig)
