@@ -157,6 +157,7 @@ SIGMA_SWEEP: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 TASK_SETS: dict[str, str] = {
     "all": "the 40 benchmark tasks",
     "figure1": "Figure 1: sparse 3x3 multinormal at MI in tasks.FIGURE1_MI, plain, half-cube and spiral",
+    "figure1-coarse": "the Figure 1 grid at MI 1, 3 and 5 nats only (a first pass)",
 }
 
 
@@ -166,8 +167,9 @@ def task_set(name: str) -> list[str]:
 
     if name == "all":
         return list_tasks()
-    if name == "figure1":
-        return [t.id for tasks in figure1_tasks().values() for t in tasks]
+    if name in ("figure1", "figure1-coarse"):
+        levels = (1.0, 3.0, 5.0) if name == "figure1-coarse" else None
+        return [t.id for tasks in (figure1_tasks(levels) if levels else figure1_tasks()).values() for t in tasks]
     raise ValueError(f"unknown task set {name!r}: choose from {', '.join(TASK_SETS)}")
 
 
