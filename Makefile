@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: install figures test unit notebooks-test lint benchmark clean
+.PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency clean
 
 install: $(STAMP)
 
@@ -36,6 +36,13 @@ test: lint unit notebooks-test
 benchmark: $(STAMP)
 	$(PY) benchmarks/speed.py
 	$(PY) benchmarks/accuracy.py
+
+# The long runs behind data/results/ (hours; resumable: rerun to continue, `kill` keeps finished cells)
+paper-grid: $(STAMP)
+	bash benchmarks/run_paper_grid.sh
+
+consistency: $(STAMP)
+	$(PY) -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J,InfoNCE,NWJ --seeds 0-2 --jobs 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,7 +4,8 @@ One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the m
 ``estimators`` (the four MI forms and entropy as pure functions of scores), ``gaussian`` (closed-form
 scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object),
 ``tasks`` (the 40 Beyond-Normal tasks), ``baselines`` (MINE, InfoNCE, NWJ, DV, DoE, KSG, CCA),
-``experiments`` (the resumable runner), ``results`` (tables and counts), ``plotting``, ``mnist``.
+``experiments`` (the resumable runner), ``results`` (tables, counts, intervals and their calibration),
+``plotting``, ``mnist`` (the shipped digits), ``consistency`` (the MNIST self-consistency tests), ``notebooks``.
 """
 
 from .estimator import MINDE, MIResult
