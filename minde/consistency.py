@@ -83,15 +83,11 @@ import io
 import json
 import math
 import os
-import signal
 import sys
-import threading
 import time
 import zipfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -673,10 +669,6 @@ def _ratio(num: dict, den: dict) -> dict:
     return {"estimate": value, "stderr": se}
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def _run_in_worker(cell: Cell, root: str, autoencoder: str | None) -> dict:
     return run_cell(cell, Path(root), autoencoder)
 
@@ -713,22 +705,9 @@ def run_grid(
         for cell in todo:
             report(cell, run_cell(cell, root, ae))
         return results
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
-    try:
-        futures = {pool.submit(_run_in_worker, c, str(root), ae): c for c in todo}
-        for fut in as_completed(futures):
-            report(futures[fut], fut.result())
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    pool.shutdown()
+    from .experiments import map_in_workers
+
+    map_in_workers(_run_in_worker, [(c, str(root), ae) for c in todo], jobs, lambda i, payload: report(todo[i], payload))
     return results
 
 

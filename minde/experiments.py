@@ -41,7 +41,7 @@ import numpy as np
 
 __all__ = [
     "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS",
-    "task_set", "run_cell", "run_grid", "make_grid", "summarize", "main",
+    "task_set", "run_cell", "run_grid", "make_grid", "map_in_workers", "summarize", "main",
 ]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[1]
@@ -372,25 +372,34 @@ def run_grid(
         for cell in todo:
             report(cell, run_cell(cell, root))
     else:
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-        main_thread = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None  # `kill` acts like Ctrl-C
-        try:
-            futures = {pool.submit(_run_cell_in_worker, c, str(root)): c for c in todo}
-            for fut in as_completed(futures):
-                report(futures[fut], fut.result())
-        except BaseException:
-            # interrupted: cells in progress are lost (their JSON is written only when finished), finished ones kept
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        finally:
-            if main_thread:
-                signal.signal(signal.SIGTERM, previous)
-        pool.shutdown()
+        map_in_workers(_run_cell_in_worker, [(c, str(root)) for c in todo], jobs, lambda i, payload: report(todo[i], payload))
     bar.close()
     return results
+
+
+def map_in_workers(fn: Callable[..., object], args: list[tuple], jobs: int, on_result: Callable[[int, object], None]) -> None:
+    """Call ``fn(*args[i])`` for every i in ``jobs`` spawned worker processes, passing each result to
+    ``on_result(i, result)`` as soon as it arrives (in completion order).
+
+    ``kill`` (SIGTERM) of the calling process acts like Ctrl-C: the workers are terminated and the exception
+    propagates, so work in progress is lost and finished work (which ``on_result`` or ``fn`` has saved) is kept.
+    """
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
+    try:
+        futures = {pool.submit(fn, *a): i for i, a in enumerate(args)}
+        for fut in as_completed(futures):
+            on_result(futures[fut], fut.result())
+    except BaseException:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    pool.shutdown()
 
 
 # --- summaries -------------------------------------------------------------------------------------
