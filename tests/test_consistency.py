@@ -242,11 +242,14 @@ def test_runner_writes_resumes_and_summarises(tmp_path):
     assert set(verdicts["test"]) == {"a", "b", "c"} and verdicts["passed"].dtype == bool
 
 
-def test_same_seed_same_numbers(tmp_path):
+def test_same_seed_same_numbers_also_in_worker_processes(tmp_path):
     cell = cs.Cell(1, "a", 12, "MINDE-J", "smoke")
     first = cs.run_cell(cell, tmp_path / "x")["fits"]["num"]["estimates"]
     again = cs.run_cell(cell, tmp_path / "y")["fits"]["num"]["estimates"]
     assert first == again
+    pooled = cs.run_grid([cell, cs.Cell(1, "a", 8, "NWJ", "smoke")], tmp_path / "pool", jobs=2, progress=False)
+    assert len(pooled) == 2
+    assert next(p for p in pooled if p["estimator"] == "MINDE-J")["fits"]["num"]["estimates"] == first
 
 
 def test_figures_draw(model, images):
