@@ -11,9 +11,10 @@ run() { "$PY" -m minde.experiments run --jobs "${JOBS:-2}" --no-progress "$@"; }
 # 1. the benchmark table, seed 0: MINDE-C and MINDE-J on the 40 tasks (cpu protocol)
 run --experiment minde-cpu --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0
 # 2. Figure 1: sparse 3x3 with growing MI, plain / half-cube / spiral (baselines at the benchmark's N = 10 000)
-run --experiment figure1-baselines-10k --protocol cpu --n-samples 10000 --tasks figure1 --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
 run --experiment figure1-cpu --protocol cpu --tasks figure1-coarse --estimators MINDE-C,MINDE-J --seeds 0
+run --experiment figure1-baselines-10k --protocol cpu --n-samples 10000 --tasks figure1 --estimators CCA,KSG,InfoNCE --seeds 0
 run --experiment figure1-cpu --protocol cpu --tasks figure1 --estimators MINDE-C,MINDE-J --seeds 0
+run --experiment figure1-baselines-10k --protocol cpu --n-samples 10000 --tasks figure1 --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
 # 3. the baselines of the benchmark table, on the benchmark's N = 10 000
 run --experiment baselines-10k --protocol cpu --n-samples 10000 --tasks all --estimators CCA,KSG,DoE,InfoNCE,NWJ,DV,MINE --seeds 0
 # 4. ablations (seed 0) on three tasks: VP vs VE, importance sampling off, training length, 10k samples
