@@ -698,7 +698,9 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
     ±max(0.1 nats, 10%) around it (``minde.results.tracking_limit``)."""
     df = levels
     ests = list(estimators) if estimators is not None else list(dict.fromkeys(df["estimator"]))
-    trs = list(transforms) if transforms is not None else list(dict.fromkeys(df["transform"]))
+    present = list(dict.fromkeys(df["transform"]))
+    order = ["none", "half_cube", "spiral", *present]  # the paper's panels first, in its order
+    trs = list(transforms) if transforms is not None else sorted(present, key=order.index)
     titles = {"none": "sparse multinormal 3 x 3", "half_cube": "half-cube", "spiral": "spiral"}
     top = float(np.nanmax(df["gt"])) * 1.08
     fig, axes = plt.subplots(1, len(trs), figsize=(4.6 * len(trs), 4.4), squeeze=False, sharey=True)
@@ -722,7 +724,11 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
         ax.set_title(titles.get(tr, tr), fontsize=10)
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("estimated MI (nats)")
-    axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    handles = {}
+    for ax in axes[0]:  # one legend for all panels: an estimator may have results in some panels only
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+    axes[0, -1].legend(handles.values(), handles.keys(), fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig
 

@@ -61,10 +61,12 @@ def test_growing_mi_panels_lines_and_band():
     levels = pd.DataFrame({"transform": ["none", "none", "spiral", "spiral"], "estimator": ["MINDE-C", "MINDE-C", "CCA", "CCA"],
                            "gt": [1.0, 4.0, 1.0, 4.0], "mean": [1.02, 3.9, 0.3, 0.5],
                            "std": [0.01, float("nan"), 0.0, 0.1]})  # fmt: skip
-    fig = P.plot_growing_mi(levels)
+    fig = P.plot_growing_mi(levels.iloc[::-1])  # panels in the paper's order whatever the row order
     assert [ax.get_title() for ax in fig.axes] == ["sparse multinormal 3 x 3", "spiral"]
+    assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] == ["true MI", "MINDE-C", "CCA"]
     line = fig.axes[0].lines[1]  # [truth diagonal, MINDE-C]
     assert list(line.get_ydata()) == [1.02, 3.9]
+    fig = P.plot_growing_mi(levels)
     assert fig.axes[0].get_ylim()[1] == pytest.approx(4.0 * 1.08)
 
 
