@@ -802,7 +802,8 @@ def _sparse_task_from_id(task_id: str) -> Task | None:
     if min(dx, dy) < 1 or not 0 <= k <= min(dx, dy) or not math.isfinite(strength) or strength < 0:
         raise ValueError(f"task id {task_id!r}: need dims >= 1, 0 <= K <= min(dims) and a finite strength >= 0")
     task = multinormal_sparse(dx, dy, n_interacting=k, strength=strength)
-    return task if transform is None else transform_task(task, transform)
+    task = task if transform is None else transform_task(task, transform)
+    return task if task.id == task_id else None  # ids are canonical: "-2.0", not "-2"
 
 
 def get_task(task_id: str) -> Task:
