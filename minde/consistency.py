@@ -94,6 +94,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .experiments import DEFAULT_RESULTS, REPO, _lookup, load_results
 from .mnist import load_mnist, top_rows
 
 __all__ = [
@@ -103,9 +104,6 @@ __all__ = [
     "cell_data", "valid_rows", "make_grid", "run_cell", "run_grid", "load_results", "ratio_table", "curves",
     "summarize", "check_monotone", "check_band", "evaluate", "plot_consistency", "plot_examples", "YLIMS", "main",
 ]  # fmt: skip
-
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_RESULTS = REPO / "data" / "results"
 
 #: The three tests: key -> (what is estimated, target of the ratio).
 TESTS: dict[str, str] = {
@@ -486,13 +484,6 @@ PROTOCOLS: dict[str, Protocol] = {
 ESTIMATORS: tuple[str, ...] = ("MINDE-C", "MINDE-J", "InfoNCE", "NWJ", "DV", "MINE")
 
 
-def _lookup(name: str, choices: Sequence[str], what: str) -> str:
-    found = {c.lower(): c for c in choices}.get(str(name).strip().lower())
-    if found is None:
-        raise ValueError(f"unknown {what} {name!r}: choose from {', '.join(choices)}")
-    return found
-
-
 @torch.no_grad()
 def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: int = 4) -> float:
     """Mean denoising score-matching loss of MINDE's current network on standardised (x, y), fixed draws."""
@@ -714,11 +705,6 @@ def run_grid(
 # =====================================================================================================
 # Results: ratios, curves, summary
 # =====================================================================================================
-def load_results(root: Path) -> list[dict]:
-    """Every cell's JSON under ``root``."""
-    return [json.loads(p.read_text()) for p in sorted(Path(root).rglob("seed*.json"))]
-
-
 RATIO_COLUMNS = ["test", "estimator", "r", "seed", "ratio", "ratio_stderr", "numerator", "denominator", "seconds", "protocol"]
 
 

@@ -28,12 +28,19 @@ PUBLISHED_SUCCESS: dict[str, int] = {
 PUBLISHED_SUCCESS_5K: dict[str, int] = {"CCA": 24, "KSG": 15, "InfoNCE": 23}
 
 
+def _experiment_dir(experiment: str | Path, results_dir: str | Path | None = None) -> Path:
+    """An experiment's folder: ``experiment`` itself if it is a folder, else that name under ``results_dir``
+    (default: the repository's data/results/)."""
+    path = Path(experiment)
+    if path.is_dir():
+        return path
+    base = Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
+    return base / str(experiment)
+
+
 def load_summary(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
     """The ``summary.csv`` of an experiment (a folder path, or a name under data/results/)."""
-    path = Path(experiment)
-    if not path.is_dir():
-        base = Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
-        path = base / str(experiment)
+    path = _experiment_dir(experiment, results_dir)
     csv = path / "summary.csv"
     if not csv.exists():
         raise FileNotFoundError(f"no summary.csv in {path}: run `python -m minde.experiments summary --experiment {path.name}`")
@@ -238,10 +245,7 @@ def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = N
     estimate, stderr, gt, error.  Cells written before sweeps were recorded are skipped."""
     import json
 
-    path = Path(experiment)
-    if not path.is_dir():
-        base = Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
-        path = base / str(experiment)
+    path = _experiment_dir(experiment, results_dir)
     rows = []
     for p in sorted(path.rglob("seed*.json")):
         r = json.loads(p.read_text())
