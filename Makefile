@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency clean
+.PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency beyond clean
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ paper-grid: $(STAMP)
 
 consistency: $(STAMP)
 	$(PY) -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J,InfoNCE,NWJ --seeds 0-2 --jobs 2
+
+beyond: $(STAMP)
+	bash benchmarks/run_beyond.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

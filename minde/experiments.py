@@ -158,6 +158,7 @@ TASK_SETS: dict[str, str] = {
     "all": "the 40 benchmark tasks",
     "figure1": "Figure 1: sparse 3x3 multinormal at MI in tasks.FIGURE1_MI, plain, half-cube and spiral",
     "figure1-coarse": "the Figure 1 grid at MI 1, 3 and 5 nats only (a first pass)",
+    "heavy-tails": "the 11 Student-t tasks (7 plain, 4 asinh-transformed): the rank-Gaussianisation ablation",
 }
 
 
@@ -170,6 +171,8 @@ def task_set(name: str) -> list[str]:
     if name in ("figure1", "figure1-coarse"):
         levels = (1.0, 3.0, 5.0) if name == "figure1-coarse" else None
         return [t.id for tasks in (figure1_tasks(levels) if levels else figure1_tasks()).values() for t in tasks]
+    if name == "heavy-tails":
+        return [t for t in list_tasks() if "student" in t]
     raise ValueError(f"unknown task set {name!r}: choose from {', '.join(TASK_SETS)}")
 
 

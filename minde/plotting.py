@@ -819,3 +819,56 @@ def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> p
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_intervals(iv: object, forms: list[str], task_labels: dict[str, str] | None = None) -> plt.Figure:
+    """Notebook 09: every task's interval for the mean estimate, drawn as error (mean - GT) ± half-width, one row of
+    panels per estimator form; filled markers cover the truth, open ones miss it.  ``iv``: rows of
+    :func:`minde.results.intervals` (task, estimator, mean, gt, half_width, covers)."""
+    df = iv
+    tasks = list(dict.fromkeys(df["task"]))
+    labels = [(task_labels or {}).get(t, t) for t in tasks]
+    fig, axes = plt.subplots(len(forms), 1, figsize=(max(8.0, 0.28 * len(tasks) + 2), 1.9 * len(forms) + 1.2),
+                             squeeze=False, sharex=True)  # fmt: skip
+    for ax, form in zip(axes[:, 0], forms, strict=True):
+        sel = df[df["estimator"] == form].set_index("task").reindex(tasks)
+        err = (sel["mean"] - sel["gt"]).to_numpy(dtype=float)
+        hw = sel["half_width"].to_numpy(dtype=float)
+        covers = sel["covers"].fillna(False).to_numpy(dtype=bool)
+        x = np.arange(len(tasks))
+        ax.axhspan(-0.1, 0.1, color="0.92", lw=0)
+        ax.axhline(0, color="black", lw=0.8)
+        color = COLORS.get(form, "gray")
+        for mask, face in ((covers, color), (~covers, "white")):
+            ax.errorbar(x[mask], err[mask], yerr=hw[mask], fmt="o", ms=4, color=color, mfc=face, capsize=2, lw=1)
+        ax.set_ylabel("error (nats)", fontsize=8)
+        ax.set_title(f"{form}: {int(covers.sum())} of {int(np.isfinite(hw).sum())} intervals cover the truth",
+                     fontsize=9, color=color, loc="left")  # fmt: skip
+        ax.grid(alpha=0.3, axis="y")
+    axes[-1, 0].set_xticks(range(len(tasks)), labels, rotation=90, fontsize=6.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_marginal_transforms(columns: dict[str, np.ndarray], bins: int = 80, clip: float = 8.0) -> plt.Figure:
+    """Notebook 09: one histogram per preprocessed version of the same column (e.g. standardised vs
+    rank-Gaussianised), on a log density scale against the standard normal density; values beyond ±``clip`` are
+    counted into the outermost bins and their fraction is printed in the panel."""
+    from scipy.stats import norm
+
+    fig, axes = plt.subplots(1, len(columns), figsize=(3.6 * len(columns), 3.2), squeeze=False, sharey=True)
+    edges = np.linspace(-clip, clip, bins + 1)
+    grid = np.linspace(-clip, clip, 400)
+    for ax, (label, col) in zip(axes[0], columns.items(), strict=True):
+        v = np.asarray(col, dtype=float).ravel()
+        outside = np.mean(np.abs(v) > clip)
+        ax.hist(np.clip(v, -clip, clip), bins=edges, density=True, color="#6baed6", alpha=0.8)
+        ax.plot(grid, norm.pdf(grid), color="black", lw=1, label="N(0, 1)")
+        ax.set_yscale("log")
+        ax.set_ylim(1e-5, 1.0)
+        ax.set_title(label, fontsize=9)
+        ax.text(0.03, 0.95, f"beyond ±{clip:g}: {outside:.1%}", transform=ax.transAxes, fontsize=8, va="top")
+    axes[0, 0].set_ylabel("density")
+    axes[0, 0].legend(fontsize=8, loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "per_task", "success_counts",
+    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "per_task", "success_counts",
     "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
     "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
 ]  # fmt: skip
@@ -45,6 +45,19 @@ def load_summary(experiment: str | Path, results_dir: str | Path | None = None) 
     if not csv.exists():
         raise FileNotFoundError(f"no summary.csv in {path}: run `python -m minde.experiments summary --experiment {path.name}`")
     return pd.read_csv(csv)
+
+
+def load_experiment(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame | None:
+    """The runner's results of an experiment, with its ``summary.csv`` first rebuilt from the JSON files (so it
+    includes cells finished since the last summary); None, with a message naming the folder, when it has none."""
+    from .experiments import summarize
+
+    path = _experiment_dir(experiment, results_dir)
+    if not any(path.rglob("seed*.json")):
+        print(f"{path.name}: no results under {path}")
+        return None
+    summarize(path)
+    return load_summary(path)
 
 
 def per_task(df: pd.DataFrame) -> pd.DataFrame:
@@ -262,7 +275,7 @@ def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = N
 # --- uncertainty: intervals and their calibration ---------------------------------------------------------------
 
 
-def intervals(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def intervals(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> pd.DataFrame:
     """A ``level`` interval for the mean estimate of every (task, estimator), and whether it covers the truth.
 
     With one seed the only error we can quantify is the Monte-Carlo error of the time integral (the ``stderr``
@@ -270,6 +283,12 @@ def intervals(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     well: ``mean ± t_{k-1} * s / sqrt(k)`` with s the seed standard deviation, never narrower than the Monte-Carlo
     interval of the mean.  Neither accounts for a bias common to all seeds (e.g. an under-trained network), so the
     coverage measured by :func:`calibration` is a test of the intervals, not a property they guarantee.
+
+    ``form_gap=True`` adds a proxy for that bias to MINDE's rows: the two forms of one model (inside the norm, and
+    the sigma form, Eqs. 10-11 and their entropy version) agree when the scores are exact, so their disagreement
+    ``gap = |mean(X) - mean(X(sigma))|`` measures the score error.  The half-width becomes
+    ``sqrt(statistical^2 + gap^2)`` for both forms (kind gets a "+gap" suffix); rows without a partner form are
+    left as they are.
     Columns: task, estimator, mean, gt, seeds, half_width, lo, hi, kind ("mc" or "seeds"), covers.
     Rows without any uncertainty (one seed, no stderr: the baselines) get NaN bounds and ``covers`` False."""
     from scipy import stats
@@ -285,17 +304,29 @@ def intervals(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     t = stats.t.ppf(0.5 + level / 2, np.maximum(k - 1, 1))
     spread = np.where(k >= 2, t * out["std"].to_numpy(dtype=float) / np.sqrt(k), np.nan)
     hw = np.where(k >= 2, np.fmax(spread, mc), mc)
+    kind = np.where(k >= 2, "seeds", "mc")
+    if form_gap:
+        base = out["estimator"].str.removesuffix("(sigma)")
+        means = out.assign(base=base, sigma=out["estimator"].str.endswith("(sigma)"))
+        pair = means.pivot_table(index=["task", "base"], columns="sigma", values="mean", aggfunc="first")
+        if True in pair and False in pair:
+            gap = (pair[True] - pair[False]).abs().rename("gap")
+            g = pd.DataFrame({"task": out["task"], "base": base}).join(gap, on=["task", "base"])["gap"].to_numpy(dtype=float)
+            has = ~np.isnan(g) & ~np.isnan(hw)
+            hw = np.where(has, np.sqrt(hw**2 + np.nan_to_num(g) ** 2), hw)
+            kind = np.where(has, np.char.add(kind.astype(str), "+gap"), kind)
     out["half_width"] = hw
     out["lo"], out["hi"] = out["mean"] - hw, out["mean"] + hw
-    out["kind"] = np.where(k >= 2, "seeds", "mc")
+    out["kind"] = kind
     out["covers"] = (out["lo"] <= out["gt"]) & (out["gt"] <= out["hi"])
     return out.drop(columns=["var_mc", "std"])
 
 
-def calibration(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per estimator: how many of its tasks' ``level`` intervals (:func:`intervals`) contain the ground truth.
-    Columns: estimator, tasks, covered, coverage (fraction), nominal, median_half_width, kind."""
-    iv = intervals(df, level).dropna(subset=["half_width"])
+def calibration(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> pd.DataFrame:
+    """Per estimator: how many of its tasks' ``level`` intervals (:func:`intervals`, with ``form_gap`` passed on)
+    contain the ground truth.  Columns: estimator, tasks, covered, coverage (fraction), nominal, median_half_width,
+    kind."""
+    iv = intervals(df, level, form_gap).dropna(subset=["half_width"])
     g = iv.groupby("estimator", sort=False)
     out = g.agg(tasks=("task", "nunique"), covered=("covers", "sum"), median_half_width=("half_width", "median"),
                 kind=("kind", lambda s: ",".join(sorted(set(s))))).reset_index()  # fmt: skip

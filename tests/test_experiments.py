@@ -87,6 +87,9 @@ def test_named_task_sets():
     assert sorted({round(get_task(t).mutual_information, 6) for t in fig1}) == sorted(FIGURE1_MI)
     coarse = ex.task_set("figure1-coarse")
     assert set(coarse) < set(fig1) and sorted({get_task(t).mutual_information for t in coarse}) == pytest.approx([1, 3, 5])
+    heavy = ex.task_set("heavy-tails")
+    assert len(heavy) == 11 and all(get_task(t).id.split("-")[0] in ("student", "asinh") for t in heavy)
+    assert sum(t.startswith("asinh") for t in heavy) == 4
     cells = ex.make_grid(fig1[:2], ["CCA"], [0], "smoke")
     assert [c.task for c in cells] == fig1[:2]
     with pytest.raises(ValueError, match="unknown task set 'figure2'"):

@@ -41,6 +41,7 @@ RERUNS = {  # notebook -> parameters of a smoke rerun through the runner (second
     "05_benchmark_table": {"rerun": True, "rerun_experiment": "rerun-ci-05"},
     "06_growing_mi": {"rerun": True, "rerun_mi": [1.0], "rerun_experiment": "rerun-ci-06"},
     "08_ablations": {"rerun": True, "rerun_settings": [{"sde": "ve"}], "rerun_experiment": "rerun-ci-08"},
+    "09_beyond_the_paper": {"rerun": True, "rerun_experiment": "rerun-ci-09"},
 }
 
 

@@ -146,3 +146,37 @@ def test_intervals_use_mc_error_for_one_seed_and_seed_spread_for_several():
     assert "CCA" not in cal.index  # no uncertainty, no calibration
     with pytest.raises(ValueError, match="level"):
         intervals(df, 1.5)
+
+
+def test_form_gap_widens_minde_intervals_by_the_disagreement_of_the_two_forms():
+    from scipy import stats
+
+    from minde.results import calibration, intervals
+
+    df = pd.DataFrame({
+        "task": ["a", "a", "a"], "estimator": ["MINDE-C", "MINDE-C(sigma)", "CCA"], "seed": [0, 0, 0],
+        "estimate": [1.2, 0.9, 1.1], "gt": [1.0, 1.0, 1.0], "stderr": [0.01, 0.01, np.nan],
+    })  # fmt: skip
+    plain = intervals(df).set_index("estimator")
+    gap = intervals(df, form_gap=True).set_index("estimator")
+    mc = stats.norm.ppf(0.975) * 0.01
+    assert plain.loc["MINDE-C", "half_width"] == pytest.approx(mc) and not plain.loc["MINDE-C", "covers"]
+    for form in ("MINDE-C", "MINDE-C(sigma)"):
+        assert gap.loc[form, "half_width"] == pytest.approx(np.hypot(mc, 0.3))
+        assert gap.loc[form, "kind"] == "mc+gap" and gap.loc[form, "covers"]  # 1.2 +- 0.30 and 0.9 +- 0.30 contain 1
+    assert np.isnan(gap.loc["CCA", "half_width"])  # no partner form, no uncertainty: unchanged
+    cal = calibration(df, form_gap=True).set_index("estimator")
+    assert cal.loc["MINDE-C", "covered"] == 1 and cal.loc["MINDE-C", "kind"] == "mc+gap"
+
+
+def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_path, capsys):
+    from minde import experiments as ex
+    from minde.results import load_experiment
+
+    assert load_experiment(tmp_path / "nothing") is None
+    assert "no results under" in capsys.readouterr().out
+    root = tmp_path / "exp"
+    ex.run_grid(ex.make_grid(["1v1-normal-0.75"], ["CCA"], [0, 1], "smoke"), root, progress=False)
+    assert not (root / "summary.csv").exists()  # run_grid writes only the JSON files
+    df = load_experiment(root)
+    assert sorted(df["seed"]) == [0, 1] and set(df["estimator"]) == {"CCA"}

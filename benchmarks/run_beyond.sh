@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Issue 7 / notebook 09: candidate improvements of MINDE, each one change against the benchmark grid `minde-cpu`
+# (same cpu protocol, same seeds, same data).  Resumable: finished cells are skipped.  `make beyond`.
+#
+#   bash benchmarks/run_beyond.sh          # seed 0 of every ablation, then seeds 1-2
+#   JOBS=1 bash benchmarks/run_beyond.sh   # one worker process
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+run() { "$PY" -m minde.experiments run --jobs "${JOBS:-2}" --no-progress "$@"; }
+SPIRALS=spiral-multinormal-sparse-3-3-2-2.0,spiral-multinormal-sparse-5-5-2-2.0,spiral-multinormal-sparse-25-25-2-2.0
+
+for seeds in 0 1-2; do
+  # heavy tails: rank-Gaussianise every coordinate (MI-preserving) before training
+  run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --set preprocess=rank_gauss --seeds $seeds
+  # spirals (missed by MINDE-C at 40k steps, width 64/128): more capacity, then more steps
+  run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set width=256 --seeds $seeds
+  run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set steps=80000 --seeds $seeds
+done
