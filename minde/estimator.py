@@ -52,10 +52,11 @@ class MIResult:
         name = VARIANTS[self.variant]
         return {name: self.mi, f"{name}(sigma)": self.mi_sigma}
 
-    def interval(self, level: float = 0.95, form: str = "inside") -> tuple[float, float]:
+    def interval(self, level: float = 0.95, form: str = "inside", form_gap: bool = False) -> tuple[float, float]:
         """Normal ``level`` interval for the Monte-Carlo error of the time integral, for the "inside" form (the
         default) or the "sigma" form.  It does not include training variability (refit with other seeds and use
-        ``minde.results.intervals``) nor any bias of the learned scores."""
+        ``minde.results.intervals``).  ``form_gap=True`` adds, in quadrature, the disagreement |mi - mi_sigma| of the
+        two forms, which vanishes with exact scores: a proxy for the bias of the learned ones (notebook 09)."""
         from scipy.stats import norm
 
         if not 0 < level < 1:
@@ -64,6 +65,8 @@ class MIResult:
             raise ValueError(f"unknown form {form!r}: choose 'inside' or 'sigma'")
         value, se = (self.mi, self.mi_stderr) if form == "inside" else (self.mi_sigma, self.mi_sigma_stderr)
         half = float(norm.ppf(0.5 + level / 2)) * se
+        if form_gap:
+            half = float(np.hypot(half, self.mi - self.mi_sigma))
         return value - half, value + half
 
 

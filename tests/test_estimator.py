@@ -181,6 +181,9 @@ def test_rank_gauss_preprocessing_is_invariant_to_monotone_maps(data_1x1, tmp_pa
     assert loaded.estimate(x[:200], y[:200]) == a.estimate(x[:200], y[:200])
     lo, hi = ra.interval(0.9, form="sigma")
     assert hi - lo == pytest.approx(2 * 1.644854 * ra.mi_sigma_stderr, rel=1e-5)
+    glo, ghi = ra.interval(0.9, form="sigma", form_gap=True)
+    assert (ghi - glo) / 2 == pytest.approx(np.hypot(1.644854 * ra.mi_sigma_stderr, ra.mi - ra.mi_sigma), rel=1e-5)
+    assert glo + ghi == pytest.approx(lo + hi)  # same centre, wider by the forms' disagreement
     with pytest.raises(ValueError, match="unknown form"):
         ra.interval(form="outside")
     with pytest.raises(ValueError, match="unknown preprocess 'ranks'"):
