@@ -13,7 +13,8 @@ SPIRALS=spiral-multinormal-sparse-3-3-2-2.0,spiral-multinormal-sparse-5-5-2-2.0,
 for seeds in 0 1-2; do
   # heavy tails: rank-Gaussianise every coordinate (MI-preserving) before training
   run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --set preprocess=rank_gauss --seeds $seeds
-  # spirals (missed by MINDE-C at 40k steps, width 64/128): more capacity, then more steps
+  # spirals (missed by MINDE-C at 40k steps, width 64/128): wider, longer, deeper
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set width=256 --seeds $seeds
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set steps=80000 --seeds $seeds
+  run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set n_blocks=2 --seeds $seeds
 done

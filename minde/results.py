@@ -16,7 +16,7 @@ import pandas as pd
 __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "per_task", "success_counts",
     "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
-    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
+    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
 ]  # fmt: skip
 
 #: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
@@ -67,6 +67,28 @@ def per_task(df: pd.DataFrame) -> pd.DataFrame:
     out["error"] = out["mean"] - out["gt"]
     out["solved"] = out["error"].abs() < 0.1
     return out.reset_index()
+
+
+def average_forms(df: pd.DataFrame, forms: Sequence[str], name: str | None = None) -> pd.DataFrame:
+    """An ensemble as new result rows: per (task, seed), the mean of the estimates of ``forms`` (e.g. MINDE-C and
+    MINDE-J, two separately trained models), named ``name`` (default ``mean(A, B)``).  Only (task, seed) pairs that
+    have every form are kept; ``stderr`` is the Monte-Carlo error of the mean when the forms report one."""
+    forms = list(forms)
+    if len(forms) < 2:
+        raise ValueError(f"average at least two forms, got {forms}")
+    missing = sorted(set(forms) - set(df["estimator"]))
+    if missing:
+        raise ValueError(f"no results for {', '.join(missing)}; available: {', '.join(sorted(set(df['estimator'])))}")
+    sub = df[df["estimator"].isin(forms)]
+    g = sub.groupby(["task", "seed"], sort=False)
+    out = g.agg(estimate=("estimate", "mean"), gt=("gt", "first"), forms=("estimator", "nunique")).reset_index()
+    if "stderr" in sub:
+        var = sub.assign(v=sub["stderr"].astype(float) ** 2).groupby(["task", "seed"], sort=False)["v"].sum()
+        out["stderr"] = np.sqrt(var.to_numpy()) / len(forms)
+    out = out[out.pop("forms") == len(forms)].copy()
+    out["estimator"] = name or f"mean({', '.join(forms)})"
+    out["abs_error"] = (out["estimate"] - out["gt"]).abs()
+    return out.reset_index(drop=True)
 
 
 def success_counts(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:

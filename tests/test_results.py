@@ -180,3 +180,21 @@ def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_pa
     assert not (root / "summary.csv").exists()  # run_grid writes only the JSON files
     df = load_experiment(root)
     assert sorted(df["seed"]) == [0, 1] and set(df["estimator"]) == {"CCA"}
+
+
+def test_average_forms_is_the_per_seed_mean_of_complete_pairs():
+    from minde.results import average_forms, per_task
+
+    df = pd.DataFrame({
+        "task": ["a", "a", "a", "a", "b"], "estimator": ["C", "J", "C", "J", "C"], "seed": [0, 0, 1, 1, 0],
+        "estimate": [1.0, 1.4, 1.2, 1.0, 3.0], "gt": [1.1] * 4 + [3.0], "stderr": [0.03, 0.04, 0.0, 0.0, 0.1],
+    })  # fmt: skip
+    avg = average_forms(df, ["C", "J"])
+    assert list(avg["estimator"].unique()) == ["mean(C, J)"] and set(avg["task"]) == {"a"}  # b lacks J
+    assert avg.set_index("seed")["estimate"].to_dict() == pytest.approx({0: 1.2, 1: 1.1})
+    assert avg.loc[avg["seed"] == 0, "stderr"].item() == pytest.approx(0.025)  # sqrt(0.03^2 + 0.04^2) / 2
+    assert per_task(avg)["error"].item() == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="no results for K"):
+        average_forms(df, ["C", "K"])
+    with pytest.raises(ValueError, match="at least two"):
+        average_forms(df, ["C"])
