@@ -16,7 +16,8 @@ import pandas as pd
 __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "per_task", "success_counts",
     "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
-    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
+    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
+    "average_forms", "ensemble_intervals",
 ]  # fmt: skip
 
 #: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
@@ -355,3 +356,18 @@ def calibration(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -
     out["coverage"] = out["covered"] / out["tasks"]
     out["nominal"] = level
     return out[["estimator", "tasks", "covered", "coverage", "nominal", "median_half_width", "kind"]]
+
+
+def ensemble_intervals(df: pd.DataFrame, forms: Sequence[str], level: float = 0.95, name: str | None = None) -> pd.DataFrame:
+    """Intervals for the ensemble :func:`average_forms` (``forms`` averaged per task and seed): the statistical
+    half-width of :func:`intervals` combined in quadrature with the range (max - min) of the forms' mean estimates on
+    that task.  Models that disagree signal that at least one of them is biased, and the range bounds how far the
+    average can be from the better one.  Same columns as :func:`intervals`, ``kind`` with a "+range" suffix."""
+    iv = intervals(average_forms(df, forms, name), level)
+    means = per_task(df[df["estimator"].isin(list(forms))]).pivot(index="task", columns="estimator", values="mean")
+    spread = (means.max(axis=1) - means.min(axis=1)).reindex(iv["task"]).to_numpy(dtype=float)
+    hw = np.hypot(iv["half_width"].to_numpy(dtype=float), spread)
+    iv["half_width"], iv["lo"], iv["hi"] = hw, iv["mean"] - hw, iv["mean"] + hw
+    iv["kind"] = iv["kind"] + "+range"
+    iv["covers"] = (iv["lo"] <= iv["gt"]) & (iv["gt"] <= iv["hi"])
+    return iv

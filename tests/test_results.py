@@ -198,3 +198,18 @@ def test_average_forms_is_the_per_seed_mean_of_complete_pairs():
         average_forms(df, ["C", "K"])
     with pytest.raises(ValueError, match="at least two"):
         average_forms(df, ["C"])
+
+
+def test_ensemble_intervals_add_the_range_of_the_averaged_forms():
+    from scipy import stats
+
+    from minde.results import ensemble_intervals
+
+    df = pd.DataFrame({
+        "task": ["a", "a"], "estimator": ["C", "J"], "seed": [0, 0],
+        "estimate": [0.8, 1.1], "gt": [1.0, 1.0], "stderr": [0.02, 0.02],
+    })  # fmt: skip
+    iv = ensemble_intervals(df, ["C", "J"]).iloc[0]
+    mc = stats.norm.ppf(0.975) * np.hypot(0.02, 0.02) / 2
+    assert iv["mean"] == pytest.approx(0.95) and iv["half_width"] == pytest.approx(np.hypot(mc, 0.3))
+    assert iv["covers"] and iv["kind"] == "mc+range" and iv["estimator"] == "mean(C, J)"
