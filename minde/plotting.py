@@ -719,7 +719,7 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
                         color=COLORS.get(base, "gray"), label=est,
                         mfc="white" if base.endswith("(sigma)") else None)  # fmt: skip
         ax.set_xlim(0, top)
-        ax.set_ylim(-0.2, top)
+        ax.set_ylim(-0.2, max(top, float(np.nanmax(df["mean"])) * 1.03))  # every estimate stays in view
         ax.set_xlabel("true MI (nats)")
         ax.set_title(titles.get(tr, tr), fontsize=10)
         ax.grid(alpha=0.3)
