@@ -336,7 +336,7 @@ def intervals(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> 
             gap = (pair[True] - pair[False]).abs().rename("gap")
             g = pd.DataFrame({"task": out["task"], "base": base}).join(gap, on=["task", "base"])["gap"].to_numpy(dtype=float)
             has = ~np.isnan(g) & ~np.isnan(hw)
-            hw = np.where(has, np.sqrt(hw**2 + np.nan_to_num(g) ** 2), hw)
+            hw = np.where(has, np.hypot(hw, np.nan_to_num(g)), hw)
             kind = np.where(has, np.char.add(kind.astype(str), "+gap"), kind)
     out["half_width"] = hw
     out["lo"], out["hi"] = out["mean"] - hw, out["mean"] + hw
