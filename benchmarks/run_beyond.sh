@@ -17,4 +17,6 @@ for seeds in 0 1-2; do
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set width=256 --seeds $seeds
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set steps=80000 --seeds $seeds
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set n_blocks=2 --seeds $seeds
+  # the benchmark's own sample size: 10 000 samples (9 091 train / 909 held out), 10 000 steps against overfitting
+  run --experiment minde-10k --protocol cpu --n-samples 10000 --tasks all --estimators MINDE-C,MINDE-J --set steps=10000 --seeds $seeds
 done
