@@ -13,10 +13,12 @@ SPIRALS=spiral-multinormal-sparse-3-3-2-2.0,spiral-multinormal-sparse-5-5-2-2.0,
 for seeds in 0 1-2; do
   # heavy tails: rank-Gaussianise every coordinate (MI-preserving) before training
   run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --set preprocess=rank_gauss --seeds $seeds
-  # spirals (missed by MINDE-C at 40k steps, width 64/128): wider, longer, deeper
+  # spirals (missed by MINDE-C at 40k steps, width 64/128): wider, longer, deeper (n_blocks=4: 3x3 and 5x5 only)
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set width=256 --seeds $seeds
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set steps=80000 --seeds $seeds
   run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-C --set n_blocks=2 --seeds $seeds
+  run --experiment beyond-cpu --protocol cpu --tasks ${SPIRALS%,*} --estimators MINDE-C --set n_blocks=4 --seeds $seeds
+  run --experiment beyond-cpu --protocol cpu --tasks $SPIRALS --estimators MINDE-J --set n_blocks=2 --seeds $seeds
   # the benchmark's own sample size: 10 000 samples (9 091 train / 909 held out), 10 000 steps against overfitting
   run --experiment minde-10k --protocol cpu --n-samples 10000 --tasks all --estimators MINDE-C,MINDE-J --set steps=10000 --seeds $seeds
 done
