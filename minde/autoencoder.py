@@ -31,13 +31,15 @@ from .mnist import top_rows
 __all__ = [
     "HEIGHT", "Autoencoder", "AUTOENCODER_PATH", "AUTOENCODER_SHA256", "AUTOENCODER_COMMAND", "AUTOENCODER_RECIPE",
     "train_autoencoder", "save_autoencoder", "load_autoencoder", "autoencoder_bytes", "encode", "reconstruction_report",
+    "autoencoder_markdown", "check_row",
 ]  # fmt: skip
 
 #: Image height (= width) of MNIST; B_28 is the whole image.
 HEIGHT = 28
 
 
-def _check_row(r: object, lo: int, hi: int, what: str = "r") -> int:
+def check_row(r: object, lo: int, hi: int, what: str = "r") -> int:
+    """``r`` as an int if it is an integer in lo..hi, else a ValueError naming ``what``."""
     if isinstance(r, bool) or not isinstance(r, int | np.integer):
         raise ValueError(f"{what} must be an integer, got {r!r}")
     if not lo <= int(r) <= hi:
@@ -208,7 +210,7 @@ def load_autoencoder(path: str | Path | None = None, sha256: str | None = "pinne
 @torch.no_grad()
 def encode(model: Autoencoder, images: np.ndarray, r: int = HEIGHT, batch: int = 4096) -> np.ndarray:
     """16-d codes (float32, (n, 16)) of ``B_r`` of ``images`` ((n, 28, 28)); r = 28 encodes the images themselves."""
-    _check_row(r, 0, HEIGHT, "r")
+    check_row(r, 0, HEIGHT, "r")
     x = _flat(top_rows(np.asarray(images, dtype=np.float32), int(r)))
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -236,7 +238,8 @@ def reconstruction_report(model: Autoencoder, images: np.ndarray, rows: Iterable
     return out
 
 
-def _autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], seconds: float, path: Path) -> str:
+def autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], seconds: float, path: Path) -> str:
+    """The text of ``data/mnist/AUTOENCODER.md``: recipe, hash and the per-r reconstruction report."""
     lines = [
         "# data/mnist/ autoencoder (MNIST self-consistency tests, notebook 07)",
         "",

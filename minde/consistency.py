@@ -96,9 +96,9 @@ from .autoencoder import (
     AUTOENCODER_SHA256,
     HEIGHT,
     Autoencoder,
-    _autoencoder_markdown,
-    _check_row,
     autoencoder_bytes,
+    autoencoder_markdown,
+    check_row,
     encode,
     load_autoencoder,
     reconstruction_report,
@@ -193,7 +193,7 @@ def cell_data(test: str, r: int, codes, seed: int, n_test: int) -> dict[str, dic
     ``x_train``, ``y_train``, ``x_test``, ``y_test`` (codes; float32).  ``codes(r)`` returns the (n, 16) codes of
     B_r for every image.  Rows follow the seed's split (:func:`split_indices`); test c pairs within each split."""
     test = _check_test(test)
-    r = _check_row(r, valid_rows(test).start, valid_rows(test).stop - 1)
+    r = check_row(r, valid_rows(test).start, valid_rows(test).stop - 1)
     a = codes(HEIGHT)
     train, held = split_indices(len(a), n_test, seed)
 
@@ -347,7 +347,7 @@ def make_grid(
     (:func:`valid_rows`); the denominators are added: (a) needs r = 28, (c) needs (a) at the same r."""
     protocol = _lookup(protocol, list(PROTOCOLS), "protocol")
     tests = [_check_test(t) for t in tests]
-    rows = [_check_row(r, 0, HEIGHT) for r in rows]
+    rows = [check_row(r, 0, HEIGHT) for r in rows]
     names = [_lookup(e, ESTIMATORS, "estimator") for e in estimators]
     seeds = [int(s) for s in seeds]
     if not (tests and rows and names and seeds):
@@ -780,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
         sha = save_autoencoder(model, args.out)
         report = reconstruction_report(model, images)
         md = args.out.with_name("AUTOENCODER.md")
-        md.write_text(_autoencoder_markdown(model, sha, report, seconds, args.out))
+        md.write_text(autoencoder_markdown(model, sha, report, seconds, args.out))
         print(f"{args.out} ({seconds:.0f} s), SHA-256 {sha}; {md}")
         return 0
     try:
