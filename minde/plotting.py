@@ -850,6 +850,38 @@ def plot_intervals(iv: object, forms: list[str], task_labels: dict[str, str] | N
     return fig
 
 
+def plot_paired_errors(table: object, settings: list[str], forms: list[str] | None = None) -> plt.Figure:
+    """Notebook 09: signed error (mean estimate - GT, nats) of every task under two settings (e.g. the default network
+    and a deeper one), joined per task by a segment so that each task's change is read at a glance; one panel per
+    form, the tasks along the x axis, the grey band is ±0.1 nats.  ``table``: rows (task, form, setting) with column
+    ``error``; the legend counts the tasks within 0.1 nats under each setting."""
+    df = table
+    if len(settings) != 2:
+        raise ValueError(f"plot_paired_errors compares exactly two settings, got {settings!r}")
+    fs = list(forms) if forms is not None else list(dict.fromkeys(df["form"]))
+    tasks = list(dict.fromkeys(df["task"]))
+    x = np.arange(len(tasks))
+    fig, axes = plt.subplots(len(fs), 1, figsize=(max(8.0, 0.28 * len(tasks) + 2), 2.2 * len(fs) + 1.2),
+                             squeeze=False, sharex=True)  # fmt: skip
+    for ax, form in zip(axes[:, 0], fs, strict=True):
+        ax.axhspan(-0.1, 0.1, color="0.92", lw=0)
+        ax.axhline(0, color="black", lw=0.8)
+        errs = [df[(df["form"] == form) & (df["setting"] == s)].set_index("task")["error"].reindex(tasks).to_numpy(dtype=float)
+                for s in settings]  # fmt: skip
+        ax.vlines(x, np.fmin(*errs), np.fmax(*errs), color="0.6", lw=1)
+        for err, setting, style in zip(errs, settings, (dict(mfc="white"), dict()), strict=True):
+            solved = int((np.abs(err) < 0.1).sum())
+            ax.plot(x, err, "o", ms=4.5, color=COLORS.get(form, "gray"), ls="none",
+                    label=f"{setting}: {solved} of {int(np.isfinite(err).sum())} within 0.1", **style)  # fmt: skip
+        ax.set_ylabel("error (nats)", fontsize=8)
+        ax.set_title(form, fontsize=9, color=COLORS.get(form, "black"), loc="left")
+        ax.legend(fontsize=7.5, loc="lower left", frameon=False)
+        ax.grid(alpha=0.3, axis="y")
+    axes[-1, 0].set_xticks(range(len(tasks)), tasks, rotation=90, fontsize=6.5)
+    fig.tight_layout()
+    return fig
+
+
 def plot_marginal_transforms(columns: dict[str, np.ndarray], bins: int = 80, clip: float = 8.0) -> plt.Figure:
     """Notebook 09: one histogram per preprocessed version of the same column (e.g. standardised vs
     rank-Gaussianised), on a log density scale against the standard normal density; values beyond ±``clip`` are

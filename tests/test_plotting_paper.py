@@ -86,3 +86,18 @@ def test_ablation_figures():
     fig = P.plot_sigma_ablation(sweeps, highlight=["a"])
     median = fig.axes[0].lines[0]
     assert list(median.get_ydata()) == pytest.approx([0.2, 0.4])
+
+
+def test_paired_errors():
+    table = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C"] * 4, "setting": ["d", "n_blocks=4"] * 2,
+                          "error": [0.2, 0.05, -0.03, -0.12]})  # fmt: skip
+    fig = P.plot_paired_errors(table, ["d", "n_blocks=4"])
+    ax = fig.axes[0]
+    points = [ln for ln in ax.lines if ln.get_marker() == "o"]
+    assert [list(ln.get_ydata()) for ln in points] == [[0.2, -0.03], [0.05, -0.12]]  # one line per setting, task order
+    segs = ax.collections[-1].get_segments()
+    assert [sorted(s[:, 1]) for s in segs] == [pytest.approx([0.05, 0.2]), pytest.approx([-0.12, -0.03])]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d: 1 of 2 within 0.1", "n_blocks=4: 1 of 2 within 0.1"]
+    with pytest.raises(ValueError, match="exactly two settings"):
+        P.plot_paired_errors(table, ["d"])
+    plt.close("all")
