@@ -875,7 +875,7 @@ def plot_paired_errors(table: object, settings: list[str], forms: list[str] | No
                     label=f"{setting}: {solved} of {int(np.isfinite(err).sum())} within 0.1", **style)  # fmt: skip
         ax.set_ylabel("error (nats)", fontsize=8)
         ax.set_title(form, fontsize=9, color=COLORS.get(form, "black"), loc="left")
-        ax.legend(fontsize=7.5, loc="lower left", frameon=False)
+        ax.legend(fontsize=7.5, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
         ax.grid(alpha=0.3, axis="y")
     axes[-1, 0].set_xticks(range(len(tasks)), tasks, rotation=90, fontsize=6.5)
     fig.tight_layout()
