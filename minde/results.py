@@ -128,6 +128,14 @@ def _seed_text(seeds: Sequence[int]) -> str:
     return ",".join(map(str, s))
 
 
+def _distinct(df: pd.DataFrame, column: str) -> str:
+    """The distinct non-missing values of ``column`` in order of appearance, comma-separated ("" if absent):
+    rows built by :func:`average_forms` carry no protocol or experiment."""
+    if column not in df:
+        return ""
+    return ",".join(dict.fromkeys(df[column].dropna().astype(str)))
+
+
 def coverage(df: pd.DataFrame) -> pd.DataFrame:
     """Per estimator: the experiment and protocol it comes from, how many tasks it covers, which seeds, how
     many (task, seed) results, and how many tasks have every one of its seeds."""
@@ -136,8 +144,8 @@ def coverage(df: pd.DataFrame) -> pd.DataFrame:
         per = g.groupby("task")["seed"].nunique()
         rows.append({
             "estimator": est,
-            "experiment": ",".join(dict.fromkeys(g["experiment"])) if "experiment" in g else "",
-            "protocol": ",".join(dict.fromkeys(g["protocol"].astype(str))) if "protocol" in g else "",
+            "experiment": _distinct(g, "experiment"),
+            "protocol": _distinct(g, "protocol"),
             "tasks": int(g["task"].nunique()), "seeds": _seed_text(g["seed"]), "results": len(g),
             "tasks_all_seeds": int((per == g["seed"].nunique()).sum()),
         })  # fmt: skip

@@ -45,6 +45,16 @@ def test_combine_keeps_protocols_apart_and_coverage_counts_seeds():
     assert cov.loc["CCA [rerun]", "experiment"] == "rerun" and cov.loc["MINDE-C", "seeds"] == "0"
 
 
+def test_coverage_of_an_ensemble_next_to_its_members():
+    from minde.results import average_forms, coverage
+
+    df = _summary({"A": [[0.4, 0.5]], "B": [[0.45, 0.35]]}, ["1v1-normal-0.75"], [0.41])
+    both = pd.concat([df, average_forms(df, ["A", "B"], name="AB")], ignore_index=True)
+    cov = coverage(both).set_index("estimator")
+    assert cov.loc["A", "protocol"] == "smoke" and cov.loc["AB", "protocol"] == ""
+    assert cov.loc["AB", "seeds"] == "0,1" and cov.loc["AB", "results"] == 2
+
+
 def test_benchmark_table_has_all_40_tasks_in_order_with_gt_and_blanks():
     from minde.results import benchmark_table
     from minde.tasks import get_task, list_tasks
