@@ -5,13 +5,15 @@ One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the m
 scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object),
 ``tasks`` (the 40 Beyond-Normal tasks), ``baselines`` (MINE, InfoNCE, NWJ, DV, DoE, KSG, CCA),
 ``experiments`` (the resumable runner), ``results`` (tables, counts, intervals and their calibration),
-``plotting``, ``mnist`` (the shipped digits), ``consistency`` (the MNIST self-consistency tests), ``notebooks``.
+``ensemble`` (MINDE-C and MINDE-J over seeds, averaged, with an interval), ``plotting``, ``mnist`` (the shipped
+digits), ``consistency`` (the MNIST self-consistency tests), ``notebooks``.
 """
 
+from .ensemble import EnsembleResult, MINDEEnsemble
 from .estimator import MINDE, MIResult
 from .estimators import Estimate
 from .sde import SDE, VESDE, VPSDE, make_sde
 
 __version__ = "0.1.0"
 
-__all__ = ["MINDE", "MIResult", "Estimate", "SDE", "VPSDE", "VESDE", "make_sde", "__version__"]
+__all__ = ["MINDE", "MIResult", "MINDEEnsemble", "EnsembleResult", "Estimate", "SDE", "VPSDE", "VESDE", "make_sde", "__version__"]
