@@ -106,7 +106,6 @@ class MINDEEnsemble:
         self.kwargs, self.variant_kwargs = dict(kwargs), variant_kwargs
         # build every member now, so that a bad parameter fails before any training
         self.members: dict[tuple[str, int], MINDE] = {(v, s): self._member(v, s) for v in variants for s in seeds}
-        self.fingerprint: str | None = None
 
     def _member(self, variant: str, seed: int) -> MINDE:
         kw = self.kwargs | self.variant_kwargs.get(variant, {})
@@ -123,10 +122,9 @@ class MINDEEnsemble:
         from tqdm.auto import tqdm
 
         xa, ya = check_pair(x, y, min_samples=2)
-        self.fingerprint = _fingerprint(xa, ya)
         folder = None if checkpoint_dir is None else Path(checkpoint_dir)
-        if folder is not None:
-            self._check_manifest(folder)
+        if folder is not None:  # the data's hash is only needed to guard a checkpoint folder
+            self._check_manifest(folder, _fingerprint(xa, ya))
         bar = tqdm(self.members.items(), desc="MINDE ensemble", disable=not self.progress)
         for (variant, seed), member in bar:
             bar.set_postfix_str(f"{member.name} seed {seed}")
@@ -143,19 +141,19 @@ class MINDEEnsemble:
                 member.save(path)
         return self
 
-    def _check_manifest(self, folder: Path) -> None:
+    def _check_manifest(self, folder: Path, fingerprint: str) -> None:
         """The folder's ``ensemble.json`` names the data it was written for; create it, or check it matches."""
         folder.mkdir(parents=True, exist_ok=True)
         manifest = folder / "ensemble.json"
         if manifest.exists():
             seen = json.loads(manifest.read_text())
-            if seen.get("data_sha256") != self.fingerprint:
+            if seen.get("data_sha256") != fingerprint:
                 raise ValueError(f"{folder} holds models trained on different data (SHA-256 "
-                                 f"{seen.get('data_sha256', '?')[:12]}..., this data {self.fingerprint[:12]}...): "
+                                 f"{seen.get('data_sha256', '?')[:12]}..., this data {fingerprint[:12]}...): "
                                  "use another checkpoint_dir")  # fmt: skip
             return
         tmp = manifest.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"data_sha256": self.fingerprint, "ensemble": repr(self)}, indent=1))
+        tmp.write_text(json.dumps({"data_sha256": fingerprint, "ensemble": repr(self)}, indent=1))
         os.replace(tmp, manifest)
 
     def member_results(self, x: object | None = None, y: object | None = None) -> pd.DataFrame:
