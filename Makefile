@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency beyond clean
+.PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency beyond site clean
 
 install: $(STAMP)
 
@@ -46,6 +46,17 @@ consistency: $(STAMP)
 
 beyond: $(STAMP)
 	bash benchmarks/run_beyond.sh
+
+# The book: the committed notebooks (not re-executed), figure index, API and reproduce pages as a static site
+# in build/site/ (open build/site/index.html, offline); its own pinned toolchain, installed once
+SITE_STAMP = $(VENV)/.installed-site
+
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(PY) -m pip install --quiet -c requirements.txt -r requirements-site.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(PY) docs/build.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
