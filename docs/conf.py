@@ -33,6 +33,7 @@ exclude_patterns = ["_build", "_ext", "_generated", "**/.ipynb_checkpoints"]
 templates_path: list[str] = []
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
+html_js_files = ["site.js"]
 
 # --- notebooks: render what is committed, never execute --------------------------------------------
 nb_execution_mode = "off"

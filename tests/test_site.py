@@ -3,7 +3,7 @@
 The site is (re)built incrementally with ``docs/build.py`` and served from 127.0.0.1; Chromium (Debian's
 ``chromium`` with ``chromium-driver``, driven by Selenium; nothing is downloaded) opens every HTML page and
 the tests check: no console errors, every image loaded, math typeset by the site's own MathJax (no raw TeX
-left, no MathJax error), every internal link and anchor resolves, the sidebar lists all chapters in order,
+left, no MathJax error), no markdown table left as text, every internal link and anchor resolves, the sidebar lists all chapters in order,
 previous/next links walk the chapters, each chapter shows its rerun command and links its source notebook, the
 landing page carries the README's sections, and no request leaves 127.0.0.1.  A full-page screenshot of each
 page is saved under ``$MINDE_SITE_TEST_OUT/screenshots/`` (default ``build/site-test/``).
@@ -42,6 +42,7 @@ CHROMEDRIVER = os.environ.get("MINDE_CHROMEDRIVER", "/usr/bin/chromedriver")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOT_PAGES = ("_static", "_images", "_downloads", "_sources")  # folders of assets, not pages
 LOCAL_SCHEMES = ("data", "blob", "chrome")  # inline data, and the browser's own built-in pages
+RAW_TABLE = re.compile(r"(?:^|\s)\|\s[^|\n]+\s\|\s[^|\n]+\s\|(?:\s|$)")  # "| a | b |": markdown table rows that did not become a table
 RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$\n]*\$|\\begin\{|\\\(|\\\[")
 WINDOW = (1280, 1000)
 CHROMIUM_FLAGS = (
@@ -317,6 +318,11 @@ def test_math_typeset_by_the_local_mathjax(visits: dict[str, Visit]) -> None:
         assert visits[chapter_page(nb)].data["math"] > 0, f"{chapter_page(nb)} has no typeset math"
 
 
+def test_no_raw_markdown_table_rows(visits: dict[str, Visit]) -> None:
+    raw = {page: RAW_TABLE.findall(v.data["text"])[:3] for page, v in visits.items() if RAW_TABLE.search(v.data["text"])}
+    assert not raw, f"table rows shown as text (a blank line inside a markdown table?): {raw}"
+
+
 def test_internal_links_and_anchors_resolve(site: Path, visits: dict[str, Visit]) -> None:
     ids = {page: set(v.data["ids"]) for page, v in visits.items()}
     broken: list[str] = []
@@ -431,15 +437,25 @@ def test_figure_index_links_figures_to_chapters(tmp_path: Path) -> None:
     site = _site_module()
     (tmp_path / "a.png").write_bytes(b"png")
     chapter = site.Chapter(site.ROOT / "notebooks" / "03_minde_c.ipynb")
-    readme = "# figures/\n\n| file | what | notebook |\n|---|---|---|\n| `a` | thing | 03 |\n| `gone` | lost | 03 |\n"
-    text, listed = site.figure_index(readme, tmp_path, {"03": chapter})
-    assert listed == {"a", "gone"}
-    rows = [row for row in text.splitlines() if row.startswith("|")]
-    assert rows[:2] == ["| file | what | notebook |", "|---|---|---|"]  # the header is kept
+    header = "| file | what | notebook |\n|---|---|---|\n"
+    readme = f"# figures/\n\n{header}| `a` | thing | 03 |\n| `gone` | lost | 03 |\n"
+    index = site.figure_index(readme, tmp_path, {"03": chapter})
+    assert index.listed == {"a", "gone"}
+    rows = [row for row in index.text.splitlines() if row.startswith("|")]
+    assert rows[:2] == header.splitlines()  # the header is kept
     assert "![a](" in rows[2] and rows[2].endswith("| thing | [03](chapters/03_minde_c.ipynb) |")
-    assert "![gone]" not in rows[3] and "`gone`" in rows[3]  # no image for a missing file (and a warning)
-    assert "# figures/" not in text
+    assert "![gone]" not in rows[3] and "`gone`" in rows[3]
+    assert index.problems == ["figures/README.md lists 'gone', but figures/gone.png does not exist"]
+    assert "# figures/" not in index.text
 
+
+def test_figure_index_flags_rows_cut_off_by_a_blank_line(tmp_path: Path) -> None:
+    site = _site_module()
+    chapter = site.Chapter(site.ROOT / "notebooks" / "03_minde_c.ipynb")
+    readme = "| file | notebook |\n|---|---|\n| `a` | 03 |\n\n| `b` | 03 |\n| `c` | 03 |\n"
+    problems = site.figure_index(readme, tmp_path, {"03": chapter}).problems
+    stray = [p for p in problems if "outside a table" in p]
+    assert stray == ["figures/README.md:5: table rows outside a table (a blank line ends a table)"]  # once, at the first
 
 
 def test_escape_bars_only_outside_literals() -> None:

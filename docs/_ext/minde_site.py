@@ -147,6 +147,7 @@ def chapter_notebook(chapter: Chapter) -> tuple[nbformat.NotebookNode, str]:
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _NAME = re.compile(r"`([^`]+)`")
 _NUMBER = re.compile(r"\b(\d\d)\b")
+_DELIMITER = re.compile(r"^\s*\|(\s*:?-+:?\s*\|)+\s*$")
 
 
 def _cells(row: str) -> list[str]:
@@ -157,29 +158,45 @@ def _row(cells: Iterable[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def figure_index(readme: str, figures: Path, chapter_of: dict[str, Chapter]) -> tuple[str, set[str]]:
-    """``figures/README.md`` as the site's figure index, and the figure names it lists.
+@dataclass
+class FigureIndex:
+    text: str  # the page's markdown, without its title
+    listed: set[str]  # the figure names figures/README.md lists
+    problems: list[str]  # what renders badly or points nowhere (Sphinx warnings)
+
+
+def figure_index(readme: str, figures: Path, chapter_of: dict[str, Chapter]) -> FigureIndex:
+    """``figures/README.md`` as the site's figure index.
 
     In each table row whose last column names notebooks (``01``), every backquoted figure name gets a thumbnail of
-    its PNG, linked to the full image, and every notebook number becomes a link to its chapter.  Other lines are kept as written.
+    its PNG, linked to the full image, and every notebook number becomes a link to its chapter.  Other lines are
+    kept as written.  A listed figure without a PNG, and table rows cut off from their table by a blank line (they
+    would show as raw text), are problems.
     """
+    index = FigureIndex("", set(), [])
     out: list[str] = []
-    listed: set[str] = set()
-    for line in readme.splitlines():
+    lines = readme.splitlines()
+    in_table = False
+    for k, line in enumerate(lines):
         if line.startswith("# "):  # the page's title is figure_page's
             continue
-        cells = _cells(line) if line.lstrip().startswith("|") else []
+        is_row = line.lstrip().startswith("|")
+        if is_row and not in_table:
+            in_table = k + 1 < len(lines) and bool(_DELIMITER.match(lines[k + 1]))
+            if not in_table and not lines[k - 1].lstrip().startswith("|"):  # once per run of stray rows
+                index.problems.append(f"figures/README.md:{k + 1}: table rows outside a table (a blank line ends a table)")
+        in_table = in_table and is_row
+        cells = _cells(line) if is_row else []
         numbers = _NUMBER.findall(cells[-1]) if cells else []
         if not numbers or not all(n in chapter_of for n in numbers):
             out.append(line)
             continue
-        names = _NAME.findall(cells[0])
         links = []
-        for name in names:
-            listed.add(name)
+        for name in _NAME.findall(cells[0]):
+            index.listed.add(name)
             png = figures / f"{name}.png"
             if not png.exists():
-                logger.warning(f"figures/README.md lists {name!r}, but figures/{name}.png does not exist")
+                index.problems.append(f"figures/README.md lists {name!r}, but figures/{name}.png does not exist")
                 links.append(f"`{name}`")
                 continue
             rel = Path(os.path.relpath(png, DOCS)).as_posix()  # from docs/figures.md
@@ -187,18 +204,20 @@ def figure_index(readme: str, figures: Path, chapter_of: dict[str, Chapter]) -> 
         cells[0] = "<br>".join(links) if links else cells[0]
         cells[-1] = ", ".join(f"[{n}]({chapter_of[n].docname}.ipynb)" for n in numbers)
         out.append(_row(cells))
-    return "\n".join(out) + "\n", listed
+    index.text = "\n".join(out) + "\n"
+    return index
 
 
 def figure_page(root: Path = ROOT) -> str:
     figures = root / "figures"
     chapter_of = {c.number: c for c in chapters(root)}
-    text, listed = figure_index((figures / "README.md").read_text(encoding="utf-8"), figures, chapter_of)
-    for png in sorted(figures.glob("*.png")):
-        if png.stem not in listed:
-            logger.warning(f"figures/{png.name} is not listed in figures/README.md")
+    index = figure_index((figures / "README.md").read_text(encoding="utf-8"), figures, chapter_of)
+    unlisted = [f"figures/{png.name} is not listed in figures/README.md" for png in sorted(figures.glob("*.png"))
+                if png.stem not in index.listed]  # fmt: skip
+    for problem in index.problems + unlisted:
+        logger.warning(problem)
     # the thumbnails are sized by the figure-index class (docs/_static/site.css)
-    return f"# Figure index\n\n::::{{container}} figure-index\n{text}::::\n"
+    return f"# Figure index\n\n::::{{container}} figure-index\n{index.text}::::\n"
 
 
 # --- the table of contents -------------------------------------------------------------------------
