@@ -1,5 +1,6 @@
 """Figures of the companion.  Every figure a notebook shows is drawn by a named function here and saved
-to ``figures/`` under a stable name by ``save_figure`` (PNG for viewing, PDF for print).
+to ``figures/`` under a stable name by ``save_figure`` (PNG for viewing, PDF for print); a notebook run with
+parameters other than its defaults saves them to its run folder instead (``figures_dir``).
 
 Sections: common helpers; tutorial figures (notebooks 01-04); paper figures (05-09).
 """
@@ -7,10 +8,16 @@ Sections: common helpers; tutorial figures (notebooks 01-04); paper figures (05-
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["figures_dir", "save_figure", "save_table", "COLORS"]
 
@@ -31,39 +38,47 @@ COLORS = {
 }
 
 
-def figures_dir() -> Path:
-    """Where figures go: $MINDE_FIGURES, else the repository's ``figures/`` (found from this package),
-    else ``./figures``."""
+def figures_dir(name: str | None = None) -> Path:
+    """Where figures go: $MINDE_FIGURES when set; else, for a figure ``name`` ("NN_...") saved by a notebook that
+    runs with parameters other than its defaults, that run's ``runs/<notebook>-<params>/figures/``
+    (``minde.notebooks.kernel_run_folder``), so that only the defaults update the committed ``figures/``; else
+    the repository's ``figures/`` (found from this package), else ``./figures``."""
     env = os.environ.get("MINDE_FIGURES")
     if env:
         return Path(env)
+    if name is not None:
+        from .notebooks import kernel_run_folder
+
+        run = kernel_run_folder(name)
+        if run is not None:
+            return run / "figures"
     repo = Path(__file__).resolve().parents[1] / "figures"
     return repo if repo.is_dir() else Path("figures")
 
 
-def save_figure(fig: plt.Figure, name: str, formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as figures/<name>.<fmt> for each format (written atomically) and return the paths."""
-    out = figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = out / f"{name}.{fmt}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight", metadata={"CreationDate": None} if fmt == "pdf" else None)
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths
-
-
-def save_table(table: object, name: str, **to_csv: object) -> Path:
-    """Write a DataFrame as figures/<name>.csv (atomically; the folder is created if needed) and return the path."""
-    out = figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.csv"
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write`` on a temporary name beside ``path``, then move it into place (readers never see half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    table.to_csv(tmp, **to_csv)
+    write(tmp)
     os.replace(tmp, path)
     return path
+
+
+def save_figure(fig: plt.Figure, name: str, formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
+    """Save ``fig`` as <figures_dir(name)>/<name>.<fmt> for each format (written atomically) and return the paths."""
+    out = figures_dir(name)
+    return [
+        _atomic_write(out / f"{name}.{fmt}", partial(fig.savefig, format=fmt, dpi=150, bbox_inches="tight",
+                                                     metadata={"CreationDate": None} if fmt == "pdf" else None))
+        for fmt in formats
+    ]  # fmt: skip
+
+
+def save_table(table: pd.DataFrame, name: str, **to_csv: Any) -> Path:
+    """Write a DataFrame as <figures_dir(name)>/<name>.csv (atomically; the folder is created if needed) and return
+    the path."""
+    return _atomic_write(figures_dir(name) / f"{name}.csv", partial(table.to_csv, **to_csv))
 
 
 # --- tutorial figures (notebooks 01-04) ------------------------------------------------------------

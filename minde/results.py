@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "per_task", "success_counts",
-    "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
+    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "available_experiments", "per_task",
+    "success_counts", "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
     "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
     "average_forms", "ensemble_intervals",
 ]  # fmt: skip
@@ -29,14 +29,24 @@ PUBLISHED_SUCCESS: dict[str, int] = {
 PUBLISHED_SUCCESS_5K: dict[str, int] = {"CCA": 24, "KSG": 15, "InfoNCE": 23}
 
 
+def _results_base(results_dir: str | Path | None = None) -> Path:
+    """The folder that holds the experiments: ``results_dir``, default the repository's data/results/."""
+    return Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
+
+
 def _experiment_dir(experiment: str | Path, results_dir: str | Path | None = None) -> Path:
     """An experiment's folder: ``experiment`` itself if it is a folder, else that name under ``results_dir``
     (default: the repository's data/results/)."""
     path = Path(experiment)
     if path.is_dir():
         return path
-    base = Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
-    return base / str(experiment)
+    return _results_base(results_dir) / str(experiment)
+
+
+def available_experiments(results_dir: str | Path | None = None) -> list[str]:
+    """The experiment folders under ``results_dir`` (default data/results/), sorted."""
+    base = _results_base(results_dir)
+    return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
 def load_summary(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
@@ -49,11 +59,18 @@ def load_summary(experiment: str | Path, results_dir: str | Path | None = None) 
 
 
 def load_experiment(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame | None:
-    """The runner's results of an experiment, with its ``summary.csv`` first rebuilt from the JSON files (so it
-    includes cells finished since the last summary); None, with a message naming the folder, when it has none."""
+    """The runner's results of an experiment (a folder, or a name under ``results_dir``, default data/results/),
+    with its ``summary.csv`` first rebuilt from the JSON files (so it includes cells finished since the last
+    summary).  An experiment folder that holds no results yet gives None, with a message naming it; one that does
+    not exist raises ``FileNotFoundError`` listing the experiments there are (a mistyped name is an error, not an
+    empty table)."""
     from .experiments import summarize
 
     path = _experiment_dir(experiment, results_dir)
+    if not path.is_dir():
+        have = available_experiments(path.parent)
+        raise FileNotFoundError(f"no such experiment {str(experiment)!r} in {path.parent}"
+                                + (f" (have: {', '.join(have)})" if have else " (no experiments there)"))  # fmt: skip
     if not any(path.rglob("seed*.json")):
         print(f"{path.name}: no results under {path}")
         return None

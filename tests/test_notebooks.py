@@ -75,3 +75,165 @@ def json_ok(path: Path) -> bool:
 
     payload = json.loads(path.read_text())
     return payload["protocol"] == "smoke" and all(abs(e["estimate"]) < 1e3 for e in payload["estimates"].values())
+
+
+# --- reruns that lose nothing (minde.notebooks) ---------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+NB05 = REPO / "notebooks" / "05_benchmark_table.ipynb"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (relative path -> digest)."""
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))
+            if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    """Run folders under a temp dir; figures not redirected (so a run that wrote to figures/ would be seen)."""
+    monkeypatch.setenv("MINDE_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("MINDE_FIGURES", raising=False)
+    return tmp_path / "runs"
+
+
+def test_parse_parameters_reads_annotated_and_plain_assignments():
+    from minde.notebooks import parse_parameters
+
+    src = 'steps: int = 15_000  # comment\nname = "a"\nxs: list = [1, {"k": 2.5}]\nf = some_call()\nprint(1)\n'
+    assert parse_parameters(src) == {"steps": 15000, "name": "a", "xs": [1, {"k": 2.5}], "f": "some_call()"}
+
+
+def test_run_folder_names_are_readable_sorted_and_distinct(monkeypatch, tmp_path):
+    from minde.notebooks import run_folder
+
+    monkeypatch.setenv("MINDE_RUNS", str(tmp_path))
+    assert run_folder("notebooks/03_minde_c.ipynb", {"steps": 50000, "seed": 1}) == tmp_path / "03_minde_c-seed=1-steps=50000"
+    a = run_folder("05_benchmark_table", {"experiments": ["minde-cpu", "baselines-5k"]})
+    b = run_folder("05_benchmark_table", {"experiments": ["minde-cpu,baselines-5k"]})
+    assert a.name.startswith("05_benchmark_table-experiments=minde-cpu_baselines-5k-") and a != b  # hashed: lossy slugs
+    long = run_folder("08_ablations", {f"p{i}": "x" * 20 for i in range(5)})
+    assert len(long.name) <= len("08_ablations-") + 60
+
+
+def test_kernel_overrides_compares_the_injected_cell_with_the_parameters_cell(monkeypatch):
+    import IPython
+
+    from minde import notebooks
+
+    class Shell:
+        class history_manager:  # noqa: N801 - mimics IPython's attribute
+            input_hist_raw = ["", "import x", "steps: int = 10\nseed: int = 0", "# Parameters\nsteps = 10\nseed = 3\n", "f()"]
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    assert notebooks.kernel_overrides() == {"seed": 3}  # steps = 10 is the default
+    Shell.history_manager.input_hist_raw = ["", "steps: int = 10", "# Parameters\nstep = 5\n"]
+    with pytest.raises(ValueError, match="did you mean steps"):
+        notebooks.kernel_overrides()
+    Shell.history_manager.input_hist_raw = ["", "steps: int = 10", "f()"]  # no injected cell: the defaults
+    assert notebooks.kernel_overrides() == {}
+
+
+def test_pin_metadata_drops_timestamps():
+    from minde.notebooks import pin_metadata
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"start_time": "t0", "end_time": "t1", "duration": 1.0, "parameters": {}, "version": "2"}
+    nb.cells = [nbformat.v4.new_code_cell("1", metadata={"execution": {"iopub.status.busy": "t"}, "papermill": {"duration": 1},
+                                                         "tags": ["parameters"]})]  # fmt: skip
+    pin_metadata(nb, REPO / "notebooks" / "x.ipynb", REPO / "notebooks" / "x.ipynb")
+    assert nb.metadata["papermill"] == {"parameters": {}, "version": "2", "input_path": "notebooks/x.ipynb",
+                                        "output_path": "notebooks/x.ipynb"}  # fmt: skip
+    assert nb.cells[0].metadata == {"tags": ["parameters"]}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebooks_have_no_volatile_metadata(path):
+    """What `make figures` writes must not change from one run to the next (no timestamps, no durations)."""
+    nb = nbformat.read(path, as_version=4)
+    assert not {"start_time", "end_time", "duration"} & set(nb.metadata.get("papermill", {}))
+    assert not [c for c in nb.cells if {"execution", "papermill"} & set(c.metadata)]
+    assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])], "committed runs use the defaults"
+
+
+@pytest.mark.parametrize(("notebook", "typo", "hint"), [("05_benchmark_table", "treshold", "threshold"),
+                                                        ("03_minde_c", "step", "steps")])  # fmt: skip
+def test_mistyped_parameter_is_an_error_before_anything_runs(notebook, typo, hint, runs_dir, capsys):
+    from minde.notebooks import main
+
+    path = REPO / "notebooks" / f"{notebook}.ipynb"
+    before = path.read_bytes()
+    assert main([str(path), "-p", typo, "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"did you mean {hint}?" in err and "its parameters:" in err
+    assert path.read_bytes() == before and not runs_dir.exists()
+
+
+def test_wrongly_typed_parameter_is_an_error(runs_dir, capsys):
+    from minde.notebooks import main
+
+    assert main([str(NB05), "-p", "threshold", "abc"]) == 2
+    assert "threshold expects float" in capsys.readouterr().err
+
+
+def test_failing_rerun_leaves_the_notebook_and_figures_byte_identical(runs_dir, capsys):
+    """A bad value fails inside the notebook: one line naming the cell and the cause, nothing written."""
+    from minde.notebooks import main
+
+    before, figures = NB05.read_bytes(), snapshot(REPO / "figures")
+    assert main([str(NB05), "-p", "experiments", "['no-such-experiment']"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "code cell 3 of 8 ('if rerun:') failed: FileNotFoundError: no such experiment 'no-such-experiment'" in err
+    assert "(have: " in err and "minde-cpu" in err and "nothing written" in err
+    assert NB05.read_bytes() == before and snapshot(REPO / "figures") == figures
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_failing_run_in_place_keeps_the_previous_notebook(tmp_path, monkeypatch, capsys):
+    """The temporary-file path: a copy of notebook 05 whose *default* fails is left byte-identical."""
+    from minde.notebooks import main
+
+    monkeypatch.setenv("MINDE_FIGURES", str(tmp_path / "figures"))
+    nb = nbformat.read(NB05, as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params.source = params.source.replace('["minde-cpu", "baselines-10k"]', '["no-such-experiment"]', 1)
+    copy = tmp_path / NB05.name
+    nbformat.write(nb, copy)
+    before = copy.read_bytes()
+    assert main([str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "no such experiment 'no-such-experiment'" in err and "left unchanged" in err
+    assert copy.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NB05.name]  # no temporary file left, no figure saved
+
+
+def test_rerun_with_other_parameters_writes_to_its_own_run_folder(runs_dir, capsys):
+    from minde.notebooks import main
+
+    committed = {"notebooks": snapshot(REPO / "notebooks"), "figures": snapshot(REPO / "figures")}
+    assert main([str(NB05), "-p", "threshold", "0.2"]) == 0
+    assert {"notebooks": snapshot(REPO / "notebooks"), "figures": snapshot(REPO / "figures")} == committed
+    run = runs_dir / "05_benchmark_table-threshold=0.2"
+    assert f"-> {run / NB05.name}" in capsys.readouterr().out
+    out = nbformat.read(run / NB05.name, as_version=4)
+    injected = [c for c in out.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "threshold = 0.2" in injected[0].source
+    assert out.metadata.papermill["parameters"] == {"threshold": 0.2} and "start_time" not in out.metadata.papermill
+    saved = {p.name for p in (run / "figures").iterdir()}
+    assert {"05_benchmark_table.png", "05_benchmark_table.csv", "05_families.pdf"} <= saved
+
+
+def test_plain_papermill_with_other_parameters_leaves_figures_untouched(runs_dir, tmp_path):
+    """The kernel itself sees the injected parameters: figures go to the run folder without minde.notebooks."""
+    figures = snapshot(REPO / "figures")
+    pm.execute_notebook(str(NB05), str(tmp_path / "out.ipynb"), parameters={"saturation": 1.0}, cwd=str(NB05.parent),
+                        kernel_name="python3", progress_bar=False)  # fmt: skip
+    assert snapshot(REPO / "figures") == figures
+    assert (runs_dir / "05_benchmark_table-saturation=1.0" / "figures" / "05_benchmark_table.png").exists()
+    with pytest.raises(pm.PapermillExecutionError, match="did you mean threshold"):  # plain papermill only warns
+        pm.execute_notebook(str(NB05), str(tmp_path / "typo.ipynb"), parameters={"treshold": 0.2}, cwd=str(NB05.parent),
+                            kernel_name="python3", progress_bar=False)  # fmt: skip
+    assert snapshot(REPO / "figures") == figures

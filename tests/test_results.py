@@ -183,13 +183,26 @@ def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_pa
     from minde import experiments as ex
     from minde.results import load_experiment
 
-    assert load_experiment(tmp_path / "nothing") is None
+    (tmp_path / "empty").mkdir()
+    assert load_experiment(tmp_path / "empty") is None
     assert "no results under" in capsys.readouterr().out
     root = tmp_path / "exp"
     ex.run_grid(ex.make_grid(["1v1-normal-0.75"], ["CCA"], [0, 1], "smoke"), root, progress=False)
     assert not (root / "summary.csv").exists()  # run_grid writes only the JSON files
     df = load_experiment(root)
     assert sorted(df["seed"]) == [0, 1] and set(df["estimator"]) == {"CCA"}
+
+
+def test_load_experiment_names_a_missing_experiment_and_the_ones_there_are(tmp_path):
+    from minde.results import available_experiments, load_experiment
+
+    for name in ("b-exp", "a-exp"):
+        (tmp_path / name).mkdir()
+    assert available_experiments(tmp_path) == ["a-exp", "b-exp"]
+    with pytest.raises(FileNotFoundError, match=r"no such experiment 'no-such' in .* \(have: a-exp, b-exp\)"):
+        load_experiment("no-such", results_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match="no experiments there"):
+        load_experiment("x", results_dir=tmp_path / "nowhere")
 
 
 def test_average_forms_is_the_per_seed_mean_of_complete_pairs():
