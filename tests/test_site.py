@@ -3,10 +3,11 @@
 The site is (re)built incrementally with ``docs/build.py`` and served from 127.0.0.1; Chromium (Debian's
 ``chromium`` with ``chromium-driver``, driven by Selenium; nothing is downloaded) opens every HTML page and
 the tests check: no console errors, every image loaded, math typeset by the site's own MathJax (no raw TeX
-left, no MathJax error), no markdown table left as text, every internal link and anchor resolves, the sidebar lists all chapters in order,
-previous/next links walk the chapters, each chapter shows its rerun command and links its source notebook, the
-landing page carries the README's sections, and no request leaves 127.0.0.1.  A full-page screenshot of each
-page is saved under ``$MINDE_SITE_TEST_OUT/screenshots/`` (default ``build/site-test/``).
+left, no MathJax error), no markdown table left as text, every internal link and anchor resolves, the sidebar
+lists all chapters in order, previous/next links walk the chapters, each chapter shows its rerun command and
+links its source notebook, the landing page carries the README's sections, and no request leaves 127.0.0.1.
+A full-page screenshot of each page is saved under ``$MINDE_SITE_TEST_OUT/screenshots/`` (default
+``build/site-test/``).
 
 Without the site toolchain (``requirements-site.txt``, installed by ``make site``) or without Chromium the tests
 skip, saying why; with ``MINDE_SITE_TEST=required`` (``.ci/run``) they fail instead.
@@ -42,7 +43,8 @@ CHROMEDRIVER = os.environ.get("MINDE_CHROMEDRIVER", "/usr/bin/chromedriver")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOT_PAGES = ("_static", "_images", "_downloads", "_sources")  # folders of assets, not pages
 LOCAL_SCHEMES = ("data", "blob", "chrome")  # inline data, and the browser's own built-in pages
-RAW_TABLE = re.compile(r"(?:^|\s)\|\s[^|\n]+\s\|\s[^|\n]+\s\|(?:\s|$)")  # "| a | b |": markdown table rows that did not become a table
+# "| a | b |": markdown table rows that did not become a table
+RAW_TABLE = re.compile(r"(?:^|\s)\|\s[^|\n]+\s\|\s[^|\n]+\s\|(?:\s|$)")
 RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$\n]*\$|\\begin\{|\\\(|\\\[")
 WINDOW = (1280, 1000)
 CHROMIUM_FLAGS = (
@@ -80,7 +82,7 @@ def site_pages(site: Path) -> list[str]:
 
 # Runs in the page once MathJax and the images are done; returns everything the checks need.
 COLLECT_JS = r"""
-const skip = "pre, code, script, style, mjx-container, .highlight, textarea";
+const skip = "pre, code, script, style, mjx-container, .highlight, textarea, .sig";  // .sig: API signatures
 const texts = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
 for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -476,3 +478,15 @@ def test_escape_bars_only_outside_literals() -> None:
         ">>> x | y",
         "| a line block |",
     ]
+
+
+def test_parameter_sections_become_definition_lists() -> None:
+    site = _site_module()
+    lines = ["Fit it.", "", "Parameters", "----------", 'variant: "c" or "j".', "steps, lr: the budget", "    (Adam).", ""]
+    lines.append("Done.")
+    assert site.parameter_lists(lines) == [
+        "Fit it.", "", ".. rubric:: Parameters", "", "**variant**", '    "c" or "j".', "**steps**, **lr**", "    the budget",
+        "    (Adam).", "", "", "Done.",
+    ]  # fmt: skip
+    numpy_style = ["Parameters", "----------", "x : int", "    The x."]
+    assert site.parameter_lists(numpy_style) == numpy_style  # left to napoleon

@@ -268,8 +268,53 @@ def escape_bars(lines: list[str]) -> list[str]:
     return out
 
 
+_PARAMETER = re.compile(r"^\s*([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*):\s+(\S.*)$")
+
+
+def parameter_lists(lines: list[str]) -> list[str]:
+    """A ``Parameters`` section written ``name: description`` (this package's style) as a definition list.
+
+    Napoleon reads ``name: text`` as ``name : type`` and would set the whole description as a type, in italics.
+    A section with any line that is neither ``names: description`` nor an indented continuation is left to
+    napoleon as it is.
+    """
+    out: list[str] = []
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        underlined = k + 1 < len(lines) and lines[k + 1].strip() and set(lines[k + 1].strip()) == {"-"}
+        if line.strip() != "Parameters" or not underlined:
+            out.append(line)
+            k += 1
+            continue
+        indent, end = _indent(line), k + 2
+        entries: list[tuple[str, list[str]]] = []
+        while end < len(lines) and lines[end].strip():
+            match = _PARAMETER.match(lines[end])
+            if match and _indent(lines[end]) == indent:
+                entries.append((match.group(1), [match.group(2)]))
+            elif entries and _indent(lines[end]) > indent:
+                entries[-1][1].append(lines[end].strip())
+            else:
+                entries = []
+                break
+            end += 1
+        if not entries:
+            out.append(line)
+            k += 1
+            continue
+        pad = " " * indent
+        out += [f"{pad}.. rubric:: Parameters", ""]
+        for names, description in entries:
+            out.append(pad + ", ".join(f"**{name.strip()}**" for name in names.split(",")))
+            out += [f"{pad}    {text}" for text in description]
+        out.append("")
+        k = end
+    return out
+
+
 def _on_docstring(app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]) -> None:
-    lines[:] = escape_bars(lines)
+    lines[:] = escape_bars(parameter_lists(lines))
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -317,7 +362,7 @@ def _on_config_inited(app: Sphinx, config: Config) -> None:
 
 def setup(app: Sphinx) -> dict[str, object]:
     app.connect("config-inited", _on_config_inited)
-    app.connect("autodoc-process-docstring", _on_docstring)
+    app.connect("autodoc-process-docstring", _on_docstring, priority=400)  # before napoleon's (500)
     # MathJax on every page: chapter titles with math appear in every page's sidebar and previous/next links
     app.set_html_assets_policy("always")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
