@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+START = time.perf_counter()
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 SITE = ROOT / "build" / "site"
@@ -43,7 +44,6 @@ def build(outdir: Path = SITE) -> int:
     doctrees = outdir.parent / f"{outdir.name}-doctrees"
     warnfile = outdir.parent / f"{outdir.name}-warnings.txt"
     outdir.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
     print(f"building the site: sphinx-build docs -> {outdir}", flush=True)
     status = build_main(["-b", "html", "--keep-going", "-d", str(doctrees), "-w", str(warnfile), str(DOCS), str(outdir)])
     docstring, other = split_warnings(warnfile.read_text(encoding="utf-8") if warnfile.exists() else "")
@@ -53,7 +53,7 @@ def build(outdir: Path = SITE) -> int:
     if status != 0 or other:
         print(f"site build FAILED: {len(other)} warning(s) (treated as errors), listed above and in {warnfile}")
         return status or 1
-    print(f"site built in {time.perf_counter() - start:.1f} s: {len(pages(outdir))} pages -> {outdir / 'index.html'}")
+    print(f"site built in {time.perf_counter() - START:.1f} s: {len(pages(outdir))} pages -> {outdir / 'index.html'}")
     return 0
 
 

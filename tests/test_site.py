@@ -490,3 +490,13 @@ def test_parameter_sections_become_definition_lists() -> None:
     ]  # fmt: skip
     numpy_style = ["Parameters", "----------", "x : int", "    The x."]
     assert site.parameter_lists(numpy_style) == numpy_style  # left to napoleon
+
+
+def test_sidebar_lists_the_paper_notes_once_they_exist(tmp_path: Path) -> None:
+    site = _site_module()
+    (tmp_path / "api.md").write_text("# API\n")
+    assert site.existing_reference_pages(tmp_path) == ["figures", "api"]
+    (tmp_path / "paper.md").write_text("# Notes\n")
+    assert site.existing_reference_pages(tmp_path) == ["figures", "paper", "api"]
+    toc = site.toc(site.chapters(), site.existing_reference_pages(tmp_path))
+    assert toc.index("chapters/01_") < toc.index(":caption: Reference") < toc.index("\npaper\n") < toc.index("\napi\n")
