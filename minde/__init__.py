@@ -14,6 +14,6 @@ from .estimator import MINDE, MIResult
 from .estimators import Estimate
 from .sde import SDE, VESDE, VPSDE, make_sde
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["MINDE", "MIResult", "MINDEEnsemble", "EnsembleResult", "Estimate", "SDE", "VPSDE", "VESDE", "make_sde", "__version__"]

@@ -40,8 +40,8 @@ from scipy.special import digamma
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .training import resolve_device, torch_threads
-from .validation import Standardizer, check_pair
+from .training import TrainingDiverged, resolve_device, torch_threads
+from .validation import Standardizer, check_float, check_int, check_pair
 
 __all__ = [
     "BASELINES",
@@ -210,6 +210,10 @@ def nwj_bound(scores: Tensor) -> Tensor:
     return scores.diagonal().mean() - torch.exp(_logmeanexp_offdiag(scores) - 1.0)
 
 
+#: A variational lower bound whose best held-out value stays below this (nats) comes from a broken critic.
+_LOWEST_CREDIBLE = -1.0
+
+
 class _NeuralBaseline:
     """Shared training loop of the variational estimators (see the module docstring for its provenance).
 
@@ -362,6 +366,9 @@ class _NeuralBaseline:
                 idx = torch.randperm(n_train, generator=gen)[: cfg.batch_size].to(dev)
                 critic.train()
                 loss, value = self._train_objective(critic, x_tr, y_tr, idx, gen)
+                if not torch.isfinite(loss):
+                    raise TrainingDiverged(f"{self.name} training diverged at step {step}: the loss became {loss.item()}; "
+                                           f"lower the learning rate (lr={cfg.lr:g})")  # fmt: skip
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -379,8 +386,16 @@ class _NeuralBaseline:
                     if since_best >= cfg.patience:
                         stopped_early = True
                         break
+        if not math.isfinite(best) or best < _LOWEST_CREDIBLE:
+            raise TrainingDiverged(f"{self.name} training diverged: the best held-out bound was {best:.3g} nats (MI >= 0, "
+                                   f"an untrained critic gives about 0); lower the learning rate (lr={cfg.lr:g})")  # fmt: skip
+        with torch.no_grad():
+            scores = critic.eval().pair_scores(x_te[:64], y_te[:64]).double()
+        if not float(scores.std()) > 1e-6 * (1.0 + float(scores.abs().mean())):
+            raise TrainingDiverged(f"{self.name} training failed: the critic's output is constant (a dead network: its "
+                                   f"bound is 0 whatever the data); lower the learning rate (lr={cfg.lr:g})")  # fmt: skip
         self.critic = critic.eval()
-        self._value = best if math.isfinite(best) else float("nan")
+        self._value = best
         self.fit_info = {
             "config": self.config,
             **asdict(cfg),
@@ -590,18 +605,14 @@ class DoE:
         pdf = {"gaussian": "gauss", "normal": "gauss"}.get(str(pdf).lower(), str(pdf).lower())
         if pdf not in ("gauss", "logistic"):
             raise ValueError(f"unknown pdf {pdf!r}: choose 'gauss' or 'logistic'")
-        checks = {
-            "hidden": hidden is None or int(hidden) >= 1,
-            "layers": int(layers) >= 0,
-            "lr": lr > 0,
-            "batch_size": int(batch_size) >= 1,
-            "steps": int(steps) >= 1,
-            "clip": clip is None or clip > 0,
-            "test_fraction": 0 < test_fraction < 1,
-        }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise ValueError(f"invalid parameter(s): {', '.join(f'{k}={locals()[k]!r}' for k in bad)}")
+        hidden = None if hidden is None else check_int("hidden", hidden, 1)
+        layers = check_int("layers", layers, 0)
+        lr = check_float("lr", lr, 0.0)
+        batch_size = check_int("batch_size", batch_size, 1)
+        steps = check_int("steps", steps, 1)
+        clip = None if clip is None else check_float("clip", clip, 0.0)
+        test_fraction = check_float("test_fraction", test_fraction, 0.0, 1.0)
+        seed = check_int("seed", seed, 0)
         self.pdf = pdf
         self.hidden, self.layers = hidden, int(layers)
         self.lr, self.batch_size, self.steps, self.clip = float(lr), int(batch_size), int(steps), clip
@@ -663,6 +674,8 @@ class DoE:
             model.eval()
             with torch.no_grad():
                 h_y, h_y_x = (h.double().mean().item() for h in model(x_te, y_te))
+        if not (math.isfinite(h_y) and math.isfinite(h_y_x)):
+            raise TrainingDiverged(f"DoE training diverged: held-out cross-entropies {h_y}, {h_y_x}; lower lr (lr={self.lr:g})")
         self.model = model
         # cross-entropies in the units of the standardised data (MI is invariant to the standardisation)
         self.entropies = {"H(Y)": h_y, "H(Y|X)": h_y_x}

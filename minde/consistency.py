@@ -78,7 +78,6 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import json
 import math
 import os
 import sys
@@ -105,8 +104,9 @@ from .autoencoder import (
     save_autoencoder,
     train_autoencoder,
 )
-from .experiments import DEFAULT_RESULTS, REPO, _lookup, load_results
+from .experiments import DEFAULT_RESULTS, _lookup, models_dir
 from .mnist import load_mnist, top_rows
+from .runner import REPO, Unit, git_commit, load_results, machine, read_result, run_units, write_cell_result
 
 __all__ = [
     "TESTS", "K", "ROWS", "ESTIMATORS", "PROTOCOLS", "Protocol", "Cell", "Autoencoder", "Verdict",
@@ -271,8 +271,9 @@ def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: i
     return total / repeats
 
 
-def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray]) -> dict:
-    """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics."""
+def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray], checkpoint: Path | None = None) -> dict:
+    """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics.  A MINDE network is kept
+    at ``checkpoint`` (without its data: ``cell_data`` re-creates them)."""
     minde = estimator.startswith("MINDE")
     d, dropped = _drop_constant(d, "train" if minde else "all")
     base = {"dim_x": int(d["x_train"].shape[1]), "dim_y": int(d["y_train"].shape[1]), "y_constant_columns_dropped": dropped}
@@ -301,10 +302,19 @@ def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndar
 
         est.fit(d["x_train"], d["y_train"], callback=track, callback_every=every)
         res = est.mutual_information(d["x_test"], d["y_test"])
-        estimates = {names[0]: {"estimate": res.mi, "stderr": res.mi_stderr},
-                     names[1]: {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr}}  # fmt: skip
+        estimates = {names[0]: {"estimate": res.mi, "stderr": res.mi_stderr, "mc_stderr": res.mi_mc_stderr},
+                     names[1]: {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr,
+                                "mc_stderr": res.mi_sigma_mc_stderr}}  # fmt: skip
+        other = {rule: est.mutual_information(d["x_test"], d["y_test"], small_t=rule) for rule in ("exact", "authors")}
         extra = {"params": est.config(), "fit_info": est.fit_info, "loss_curve": curve,
-                 "training_loss": [est.log.steps, est.log.losses]}  # fmt: skip
+                 "training_loss": [est.log.steps, est.log.losses], "small_t": est.small_t,
+                 "estimates_small_t": {rule: {names[0]: {"estimate": r.mi, "stderr": r.mi_stderr},
+                                              names[1]: {"estimate": r.mi_sigma, "stderr": r.mi_sigma_stderr}}
+                                       for rule, r in other.items()}}  # fmt: skip
+        if checkpoint is not None:
+            checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            est.save(checkpoint, include_data=False)
+            extra["checkpoint"] = os.path.relpath(checkpoint, REPO)
     else:
         from . import baselines
 
@@ -331,8 +341,13 @@ class Cell:
     estimator: str
     protocol: str
 
+    required_keys = ("test", "estimator", "r", "seed", "protocol", "fits", "minde_version")
+
     def path(self, root: Path) -> Path:
         return Path(root) / self.test / self.estimator / f"r{self.r:02d}" / f"seed{self.seed}.json"
+
+    def label(self) -> str:
+        return f"test {self.test} r={self.r} {self.estimator} seed {self.seed}"
 
 
 def default_results(protocol: str) -> Path:
@@ -383,7 +398,6 @@ def _codes(n_images: int, ae_path: str) -> _Codes:
 def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> dict:
     """Encode the cell's images, fit its estimator (twice for test b), write the JSON atomically; returns it."""
     from . import __version__
-    from .experiments import _git_commit, _machine, write_json_atomic
 
     torch.set_num_threads(1)
     protocol = PROTOCOLS[cell.protocol]
@@ -394,7 +408,8 @@ def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> d
     if cell.test == "a" and cell.r == 0:
         data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
         data["num"]["y_test"] = data["num"]["y_test"][:, :0]
-    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d) for role, d in data.items()}
+    ckpt = models_dir(root) / cell.path(Path("."))
+    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d, ckpt.with_suffix(f".{role}.pt")) for role, d in data.items()}
     ratio = None
     if cell.test == "b":
         ratio = {n: _ratio(fits["num"]["estimates"][n], fits["den"]["estimates"][n]) for n in fits["num"]["estimates"]}
@@ -407,11 +422,10 @@ def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> d
         "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
         "autoencoder": {"path": os.path.relpath(ae_path, REPO), "sha256": model.info.get("sha256")},
         "mnist_source": _images(protocol.n_images)[1],
-        "minde_version": __version__, "git_commit": _git_commit(), "machine": _machine(),
+        "minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }  # fmt: skip
-    write_json_atomic(cell.path(root), payload)
-    return payload
+    return write_cell_result(cell.path(root), payload)
 
 
 def _quantities(test: str, r: int) -> dict[str, str]:
@@ -432,46 +446,40 @@ def _ratio(num: dict, den: dict) -> dict:
     return {"estimate": value, "stderr": se}
 
 
-def _run_in_worker(cell: Cell, root: str, autoencoder: str | None) -> dict:
-    return run_cell(cell, Path(root), autoencoder)
+def _run_cells(cells: list[Cell], root: Path, autoencoder: str | None) -> list[dict]:
+    return [run_cell(c, root, autoencoder) for c in cells]
 
 
-def _finished(cell: Cell, root: Path) -> bool:
-    path = cell.path(root)
-    if not path.exists():
-        return False
-    found = json.loads(path.read_text()).get("protocol")
-    if found != cell.protocol:
-        raise ValueError(f"{path} holds a result of protocol {found!r}, not {cell.protocol!r}: use another results folder")
-    return True
+def _check_protocols(cells: list[Cell], root: Path) -> None:
+    """A results folder holds one protocol: refuse to mix (a finished cell of another protocol would be skipped)."""
+    for c in cells:
+        path = c.path(root)
+        if path.exists():
+            try:
+                found = read_result(path).get("protocol")
+            except ValueError:
+                continue  # broken: the runner reports and recomputes it
+            if found != c.protocol:
+                raise ValueError(f"{path} holds a result of protocol {found!r}, not {c.protocol!r}: use another results folder")
 
 
 def run_grid(
     cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None
 ) -> list[dict]:
-    """Run the unfinished cells (finished ones are skipped), ``jobs`` worker processes with one torch thread each."""
+    """Run the unfinished cells through ``minde.runner`` (claims, resuming, no orphan workers), ``jobs`` worker
+    processes with one torch thread each; returns the payloads computed by this call."""
     root = Path(root)
-    todo = [c for c in cells if not _finished(c, root)]
-    results: list[dict] = []
+    if not cells:
+        raise ValueError("the grid is empty: no cells to run")
+    _check_protocols(cells, root)
     ae = None if autoencoder is None else str(autoencoder)
 
-    def report(cell: Cell, payload: dict) -> None:
-        results.append(payload)
-        if progress:
-            shown = ", ".join(f"{k} {v['estimate']:.3f}" for k, v in payload["fits"]["num"]["estimates"].items())
-            print(f"[{len(results)}/{len(todo)}] {cell.test} r={cell.r} seed={cell.seed} | {shown} | "
-                  f"{payload['seconds']:.0f}s", flush=True)  # fmt: skip
+    def report(cell: Cell, payload: dict) -> str:
+        shown = ", ".join(f"{k} {v['estimate']:.3f}" for k, v in payload["fits"]["num"]["estimates"].items())
+        return f"{cell.test} r={cell.r} seed={cell.seed} | {shown} | {payload['seconds']:.0f}s"
 
-    if progress:
-        print(f"{len(cells)} cells, {len(cells) - len(todo)} finished, {len(todo)} to run -> {root}", flush=True)
-    if jobs <= 1:
-        for cell in todo:
-            report(cell, run_cell(cell, root, ae))
-        return results
-    from .experiments import map_in_workers
-
-    map_in_workers(_run_in_worker, [(c, str(root), ae) for c in todo], jobs, lambda i, payload: report(todo[i], payload))
-    return results
+    units = [Unit(_run_cells, [c], args=(ae,), cost=2.0 if c.test == "b" else 1.0) for c in cells]
+    return run_units(units, root, jobs=jobs, progress=progress, report=report if progress else None)
 
 
 # =====================================================================================================

@@ -3,14 +3,21 @@
     >>> from minde import MINDE
     >>> est = MINDE(variant="c").fit(x, y)        # x: (n, dx), y: (n, dy), numpy or torch
     >>> est.estimate()                             # MI in nats on the held-out split, difference-inside form
-    >>> est.mutual_information()                   # both forms with Monte-Carlo standard errors
+    >>> est.mutual_information()                   # both forms with their standard errors
+
+``fit_many`` trains several models of one shape together (stacked networks, batched matrix products): the grid
+runner uses it for the seeds of one task and the tasks of one shape; each model is the one ``fit`` would train.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,21 +27,29 @@ from torch import Tensor
 from . import estimators as est
 from .gaussian import GaussianPair, exact_estimates
 from .score_network import Role, ScoreNetwork, network_inputs
-from .sde import SDE, make_sde
-from .training import LR_SCHEDULES, TrainingLog, resolve_device, torch_threads, train_score_network
-from .validation import RankGaussianizer, Standardizer, check_pair
+from .sde import SDE, SMALL_T_RULES, make_sde
+from .training import LR_SCHEDULES, PRECISIONS, TrainingLog, resolve_device, torch_threads, train_score_networks
+from .validation import RankGaussianizer, Standardizer, check_float, check_int, check_pair
 
-__all__ = ["MINDE", "MIResult", "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma"]
+__all__ = ["MINDE", "MIResult", "fit_many", "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma", "CHECKPOINT_FORMAT"]
 
 VARIANTS = {"c": "MINDE-C", "j": "MINDE-J"}
 #: Per-column preprocessing fitted on the training rows: "standardize" (the paper) or "rank_gauss" (opt-in,
 #: ``minde.validation.RankGaussianizer``: MI-preserving Gaussianisation of each marginal).
 PREPROCESS = {"standardize": Standardizer, "rank_gauss": RankGaussianizer}
+#: Version of the file ``MINDE.save`` writes; ``MINDE.load`` refuses others.
+CHECKPOINT_FORMAT = 2
 
 
 @dataclass(frozen=True)
 class MIResult:
-    """Both estimator forms of one trained model, in nats, with Monte-Carlo standard errors."""
+    """Both estimator forms of one trained model, in nats, with their standard errors.
+
+    ``mi_stderr`` / ``mi_sigma_stderr``: total standard error (evaluation data and (t, eps) draws; data points are
+    the independent units).  ``mi_mc_stderr`` / ``mi_sigma_mc_stderr``: the part from the (t, eps) draws alone, with
+    the data fixed: what re-evaluating with another ``seed`` changes (estimated from the ``mc_repeats`` repeats).
+    Neither includes the training variability of the network (refit with other seeds: ``minde.results.intervals``).
+    """
 
     variant: str
     mi: float  # difference inside the norm (MINDE-C / MINDE-J)
@@ -43,6 +58,9 @@ class MIResult:
     mi_sigma_stderr: float
     n_samples: int
     mc_repeats: int
+    mi_mc_stderr: float = float("nan")
+    mi_sigma_mc_stderr: float = float("nan")
+    small_t: str = "hold"
 
     def as_dict(self) -> dict[str, float | int | str]:
         return asdict(self)
@@ -53,10 +71,10 @@ class MIResult:
         return {name: self.mi, f"{name}(sigma)": self.mi_sigma}
 
     def interval(self, level: float = 0.95, form: str = "inside", form_gap: bool = False) -> tuple[float, float]:
-        """Normal ``level`` interval for the Monte-Carlo error of the time integral, for the "inside" form (the
-        default) or the "sigma" form.  It does not include training variability (refit with other seeds and use
-        ``minde.results.intervals``).  ``form_gap=True`` adds, in quadrature, the disagreement |mi - mi_sigma| of the
-        two forms, which vanishes with exact scores: a proxy for the bias of the learned ones (notebook 09)."""
+        """Normal ``level`` interval from the total standard error, for the "inside" form (the default) or the "sigma"
+        form.  It does not include training variability (refit with other seeds and use ``minde.results.intervals``).
+        ``form_gap=True`` adds, in quadrature, the disagreement |mi - mi_sigma| of the two forms, which vanishes with
+        exact scores: a proxy for the bias of the learned ones (notebook 09)."""
         from scipy.stats import norm
 
         if not 0 < level < 1:
@@ -79,13 +97,17 @@ class MINDE:
     sde: "vp" (paper default, beta in [0.1, 20]) or "ve"; ``sde_kwargs`` are passed to it.
     importance_sampling: draw t from q ∝ g^2/sigma_t^2 for training and estimation (paper default).
     sigma: standard deviation s of the Gaussian reference of the sigma-forms.
-    steps, batch_size, lr, ema_decay: Adam training budget (the authors: ~200k steps, batch 128, lr 1e-3).
+    steps, batch_size, lr, ema_decay: Adam training budget (the authors: ~290k-390k steps, batch 128-256).
     lr_schedule: "constant" (the paper) or "cosine" (decay to 0; opt-in, see benchmarks/accuracy.py).
     width, n_blocks: the score network (width from the dimension when None).
     test_fraction: share of the data ``fit`` holds out for ``estimate()``; 0 estimates on the training data.
     preprocess: "standardize" (each column to mean 0, variance 1: the paper) or "rank_gauss" (opt-in: each column
         through its empirical CDF to a standard normal; leaves MI unchanged, tames heavy tails; MI only, no entropies).
-    mc_repeats: times each data point is paired with a fresh (t, eps) when estimating.
+    mc_repeats: times each data point is paired with a fresh (t, eps) when estimating (>= 2 gives ``mc_stderr``).
+    small_t: how the time integral treats (0, t_eps] (``SDE.integration_points``): "hold" (default: the integrand
+        held at its t_eps value, finite variance for any network), "authors" (their Z-weighting), "exact" (the
+        divergent exact weight of version 0.1, for comparison only).
+    precision: "float32" or "bfloat16" (autocast of the network during training on CPUs with bf16 units; opt-in).
     seed: every random choice (split, initialisation, batches, times, noise) flows from it.
     device: "auto" (CUDA when present), "cpu", "cuda", ...
     threads: torch CPU threads used during fit/estimate (1 is fastest for these small networks; None = leave).
@@ -112,36 +134,38 @@ class MINDE:
         progress: bool = False,
         sde_kwargs: dict | None = None,
         preprocess: str = "standardize",
+        small_t: str = "hold",
+        precision: str = "float32",
     ) -> None:
         variant = str(variant).lower()
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}: choose 'c' (conditional) or 'j' (joint)")
-        if preprocess not in PREPROCESS:
-            raise ValueError(f"unknown preprocess {preprocess!r}: choose one of {sorted(PREPROCESS)}")
-        if lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
+        choices = {
+            "variant": (variant, VARIANTS), "preprocess": (preprocess, PREPROCESS), "lr_schedule": (lr_schedule, LR_SCHEDULES),
+            "small_t": (small_t, SMALL_T_RULES), "precision": (precision, PRECISIONS),
+        }  # fmt: skip
+        for key, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ValueError(f"unknown {key} {value!r}: choose one of {', '.join(map(repr, allowed))}")
+        if not isinstance(importance_sampling, (bool, np.bool_)):
+            raise ValueError(f"importance_sampling must be True or False, got {importance_sampling!r}")
         self.sde: SDE = make_sde(sde, **(sde_kwargs or {}))
-        checks = {
-            "sigma": (sigma, sigma > 0),
-            "steps": (steps, int(steps) >= 1),
-            "batch_size": (batch_size, int(batch_size) >= 1),
-            "lr": (lr, lr > 0),
-            "test_fraction": (test_fraction, 0 <= test_fraction < 1),
-            "mc_repeats": (mc_repeats, int(mc_repeats) >= 1),
-        }
-        bad = [f"{k}={v!r}" for k, (v, ok) in checks.items() if not ok]
-        if bad:
-            raise ValueError(f"invalid parameter(s): {', '.join(bad)}")
         self.variant = variant
         self.importance_sampling = bool(importance_sampling)
-        self.sigma = float(sigma)
-        self.steps, self.batch_size, self.lr, self.ema_decay = int(steps), int(batch_size), float(lr), float(ema_decay)
+        self.sigma = check_float("sigma", sigma, 0.0)
+        self.steps = check_int("steps", steps, 1)
+        self.batch_size = check_int("batch_size", batch_size, 1)
+        self.lr = check_float("lr", lr, 0.0)
+        self.ema_decay = check_float("ema_decay", ema_decay, 0.0, 1.0, low_open=False)
         self.lr_schedule = lr_schedule
         self.preprocess = preprocess
-        self.width, self.n_blocks = width, int(n_blocks)
-        self.test_fraction, self.mc_repeats, self.seed = float(test_fraction), int(mc_repeats), int(seed)
+        self.width = None if width is None else check_int("width", width, 1)
+        self.n_blocks = check_int("n_blocks", n_blocks, 0)
+        self.test_fraction = check_float("test_fraction", test_fraction, 0.0, 1.0, low_open=False)
+        self.mc_repeats = check_int("mc_repeats", mc_repeats, 1)
+        self.seed = check_int("seed", seed, 0)
+        self.small_t, self.precision = small_t, precision
         self.device = resolve_device(device)
-        self.threads, self.progress = threads, progress
+        self.threads = None if threads is None else check_int("threads", threads, 1)
+        self.progress = bool(progress)
         self.net: ScoreNetwork | None = None
         self.log: TrainingLog | None = None
         self._x_std: Standardizer | RankGaussianizer | None = None
@@ -169,7 +193,15 @@ class MINDE:
             "mc_repeats": self.mc_repeats,
             "seed": self.seed,
             "preprocess": self.preprocess,
+            "small_t": self.small_t,
+            "precision": self.precision,
         }
+
+    def training_config(self) -> dict:
+        """What models must share to be trained together by ``fit_many``: the configuration less the seed and the
+        evaluation-only settings."""
+        evaluation_only = ("seed", "sigma", "mc_repeats", "small_t")
+        return {k: v for k, v in self.config().items() if k not in evaluation_only} | {"device": str(self.device)}
 
     @property
     def name(self) -> str:
@@ -183,12 +215,9 @@ class MINDE:
     def _tensor(self, a: np.ndarray) -> Tensor:
         return torch.as_tensor(a, dtype=torch.float32, device=self.device)
 
-    def fit(self, x: object, y: object, callback=None, callback_every: int = 0) -> MINDE:
-        """Standardise, hold out ``test_fraction`` of the rows, and train the score network.
-
-        ``callback(step, estimator)`` is called every ``callback_every`` steps with the estimator's EMA
-        network in place (e.g. ``lambda step, e: e.mutual_information()`` to follow the estimate).
-        """
+    def _prepare(self, x: object, y: object) -> tuple[Tensor, Tensor]:
+        """Validate (x, y), hold out ``test_fraction`` of the rows, fit the preprocessing on the training rows; keep
+        the held-out split; return the training tensors."""
         xa, ya = check_pair(x, y, min_samples=2)
         n = xa.shape[0]
         n_test = int(round(self.test_fraction * n))
@@ -205,43 +234,16 @@ class MINDE:
         xs, ys = self._x_std(xa), self._y_std(ya)
         x_tr, y_tr = self._tensor(xs[train_idx]), self._tensor(ys[train_idx])
         self._test = (self._tensor(xs[test_idx]), self._tensor(ys[test_idx])) if n_test else (x_tr, y_tr)
+        self.fit_info = {"n_train": n_train, "n_test": n_test, "dim_x": xa.shape[1], "dim_y": ya.shape[1]}
+        return x_tr, y_tr
 
-        with torch_threads(self.threads if self.device.type == "cpu" else None):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.seed)
-                self.net = ScoreNetwork(xa.shape[1], ya.shape[1], self.width, self.n_blocks).to(self.device)
-            cb = None
-            if callback is not None:
+    def fit(self, x: object, y: object, callback=None, callback_every: int = 0) -> MINDE:
+        """Standardise, hold out ``test_fraction`` of the rows, and train the score network.
 
-                def cb(step: int, ema_module: torch.nn.Module) -> object:
-                    live, self.net = self.net, ema_module
-                    try:
-                        return callback(step, self)
-                    finally:
-                        self.net = live
-
-            t0 = time.perf_counter()
-            ema, self.log = train_score_network(
-                self.net, self.sde, x_tr, y_tr, self.variant, self.steps, self.batch_size, self.lr,
-                self.ema_decay, self.importance_sampling, self.seed, self.progress, self.lr_schedule,
-                callback=cb, callback_every=callback_every,
-            )  # fmt: skip
-            self.net = ema.module
-        self.fit_info = {
-            "n_train": n_train,
-            "n_test": n_test,
-            "dim_x": xa.shape[1],
-            "dim_y": ya.shape[1],
-            "width": self.net.width,
-            "parameters": sum(p.numel() for p in self.net.parameters()),
-            "train_seconds": time.perf_counter() - t0,
-            "final_loss": self.log.losses[-1] if self.log.losses else float("nan"),
-            "device": str(self.device),
-            "threads": self.threads,
-            "torch": str(torch.__version__),
-            "machine": platform.platform(),
-            "cpu_count": os.cpu_count(),
-        }
+        ``callback(step, estimator)`` is called every ``callback_every`` steps with the estimator's EMA
+        network in place (e.g. ``lambda step, e: e.mutual_information()`` to follow the estimate).
+        """
+        fit_many([self], [(x, y)], callback=callback, callback_every=callback_every)
         return self
 
     # --- estimation ------------------------------------------------------------------------------
@@ -252,7 +254,8 @@ class MINDE:
     def _data(self, x: object | None, y: object | None) -> tuple[Tensor, Tensor]:
         self._check_fitted()
         if x is None and y is None:
-            assert self._test is not None
+            if self._test is None:
+                raise ValueError("this model was saved without its held-out data: pass x and y to evaluate it")
             return self._test
         if x is None or y is None:
             raise ValueError("give both x and y, or neither (to use the held-out split kept by fit)")
@@ -265,47 +268,71 @@ class MINDE:
         return self._tensor(self._x_std(xa)), self._tensor(self._y_std(ya))
 
     @torch.no_grad()
-    def _eps(self, x0: Tensor, y0: Tensor, t: Tensor, noise: Tensor, rx: Role, ry: Role) -> Tensor:
-        inp, times, _ = network_inputs(self.sde, x0, y0, t, noise, rx, ry)
-        return self.net(inp, times.to(x0.dtype)).to(torch.float64)
-
-    @torch.no_grad()
-    def _batch_integrands(self, x0: Tensor, y0: Tensor, t: Tensor, w: Tensor, noise: Tensor) -> dict[str, Tensor]:
-        """Per-sample integrands for one batch at times t (n, 1) with time weights w (n, 1)."""
+    def _scores(self, x0: Tensor, y0: Tensor, t: Tensor, noise: Tensor) -> dict[str, Tensor]:
+        """The variant's scores at (x_t, y_t) from one draw of t and eps, float64: s = -eps_hat / sigma_t."""
         dx = x0.shape[1]
-        sig, g2, chi = self.sde.sigma(t), self.sde.g2(t), self.sde.chi(t, self.sigma)
-        z_t = self.sde.perturb(torch.cat([x0, y0], 1).to(torch.float64), t, noise.to(torch.float64))
-        x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+        sig = self.sde.sigma(t)
+
+        def score(rx: Role, ry: Role, cols: slice) -> Tensor:
+            inp, times, _ = network_inputs(self.sde, x0, y0, t, noise, rx, ry)
+            return -self.net(inp, times.to(x0.dtype)).to(torch.float64)[:, cols] / sig
+
         D, C, M = Role.DIFFUSED, Role.CLEAN, Role.MARGINAL
         if self.variant == "c":
-            s_marg = -self._eps(x0, y0, t, noise, D, M)[:, :dx] / sig
-            s_cond = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
-            return {
-                "mi": est.minde_c(s_cond, s_marg, g2, w),
-                "mi_sigma": est.minde_c_sigma(s_cond, s_marg, x_t, chi, g2, w),
-                "H(X)": est.entropy_integrand(s_marg, x_t, chi, g2, w),
-                "H(X|Y)": est.entropy_integrand(s_cond, x_t, chi, g2, w),
-            }
-        s_joint = -self._eps(x0, y0, t, noise, D, D) / sig
-        s_cx = -self._eps(x0, y0, t, noise, D, C)[:, :dx] / sig
-        s_cy = -self._eps(x0, y0, t, noise, C, D)[:, dx:] / sig
-        return {
-            "mi": est.minde_j(s_joint, s_cx, s_cy, g2, w),
-            "mi_sigma": est.minde_j_sigma(s_joint, s_cx, s_cy, x_t, y_t, chi, g2, w),
-            "H(X,Y)": est.entropy_integrand(s_joint, z_t, chi, g2, w),
-            "H(X|Y)": est.entropy_integrand(s_cx, x_t, chi, g2, w),
-            "H(Y|X)": est.entropy_integrand(s_cy, y_t, chi, g2, w),
-        }
+            return {"marg": score(D, M, slice(0, dx)), "cond_x": score(D, C, slice(0, dx))}
+        return {"joint": score(D, D, slice(None)), "cond_x": score(D, C, slice(0, dx)), "cond_y": score(C, D, slice(dx, None))}
+
+    @torch.no_grad()
+    def _batch_integrands(
+        self, x0: Tensor, y0: Tensor, t: Tensor, w: Tensor, noise: Tensor, sigmas: Sequence[float] = ()
+    ) -> dict[str, Tensor]:
+        """Per-sample integrands for one batch at times t (n, 1) with time weights w (n, 1): both MI forms and the
+        entropy KL terms for the reference std ``self.sigma``, and the sigma form for each s in ``sigmas``
+        (keys ``"mi_sigma@<s>"``; the network is evaluated once for all of them)."""
+        dx = x0.shape[1]
+        g2 = self.sde.g2(t)
+        z_t = self.sde.perturb(torch.cat([x0, y0], 1).to(torch.float64), t, noise.to(torch.float64))
+        x_t, y_t = z_t[:, :dx], z_t[:, dx:]
+        s = self._scores(x0, y0, t, noise)
+        out: dict[str, Tensor] = {}
+        for ref in [self.sigma, *sigmas]:
+            chi = self.sde.chi(t, ref)
+            if self.variant == "c":
+                mi_sigma = est.minde_c_sigma(s["cond_x"], s["marg"], x_t, chi, g2, w)
+            else:
+                mi_sigma = est.minde_j_sigma(s["joint"], s["cond_x"], s["cond_y"], x_t, y_t, chi, g2, w)
+            if not out:  # the estimator's own reference: both forms and the entropy terms
+                chi0 = chi
+                out["mi_sigma"] = mi_sigma
+            else:
+                out[f"mi_sigma@{ref:g}"] = mi_sigma
+        if self.variant == "c":
+            out["mi"] = est.minde_c(s["cond_x"], s["marg"], g2, w)
+            out["H(X)"] = est.entropy_integrand(s["marg"], x_t, chi0, g2, w)
+            out["H(X|Y)"] = est.entropy_integrand(s["cond_x"], x_t, chi0, g2, w)
+        else:
+            out["mi"] = est.minde_j(s["joint"], s["cond_x"], s["cond_y"], g2, w)
+            out["H(X,Y)"] = est.entropy_integrand(s["joint"], z_t, chi0, g2, w)
+            out["H(X|Y)"] = est.entropy_integrand(s["cond_x"], x_t, chi0, g2, w)
+            out["H(Y|X)"] = est.entropy_integrand(s["cond_y"], y_t, chi0, g2, w)
+        return out
 
     def _noise(self, m: int, d: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
         return torch.randn(m, d, generator=generator, device=self.device, dtype=dtype)
 
     @torch.no_grad()
-    def integrands(self, x: Tensor, y: Tensor, generator: torch.Generator, batch: int = 8192) -> dict[str, Tensor]:
+    def integrands(
+        self, x: Tensor, y: Tensor, generator: torch.Generator, batch: int = 8192, sigmas: Sequence[float] = (),
+        small_t: str | None = None, importance_sampling: bool | None = None,
+    ) -> dict[str, Tensor]:  # fmt: skip
         """Per-sample, per-repeat integrands (shape (n, mc_repeats)) of both MI forms and of the KL terms
         of every entropy the variant supports, on standardised tensors.  Each repeat pairs every data
-        point with a fresh (t, eps); t is stratified over the batch (unbiased, lower variance)."""
+        point with a fresh (t, eps); t is stratified over the batch (unbiased, lower variance).
+        ``small_t`` and ``importance_sampling`` override the estimator's own for this evaluation only (e.g. uniform
+        t at evaluation on a network trained with importance-sampled t)."""
         self._check_fitted()
+        rule = self.small_t if small_t is None else small_t
+        is_ = self.importance_sampling if importance_sampling is None else bool(importance_sampling)
         self.net.eval()
         d = x.shape[1] + y.shape[1]
         repeats: list[dict[str, Tensor]] = []
@@ -313,12 +340,16 @@ class MINDE:
             parts: dict[str, list[Tensor]] = {}
             for start in range(0, x.shape[0], batch):
                 x0, y0 = x[start : start + batch], y[start : start + batch]
-                t, w = self.sde.sample_time(x0.shape[0], self.importance_sampling, generator, x.device, stratified=True)
-                terms = self._batch_integrands(x0, y0, t, w, self._noise(x0.shape[0], d, generator, x.dtype))
+                t, w = self.sde.integration_points(x0.shape[0], is_, generator, x.device, stratified=True, small_t=rule)
+                terms = self._batch_integrands(x0, y0, t, w, self._noise(x0.shape[0], d, generator, x.dtype), sigmas)
                 for k, v in terms.items():
                     parts.setdefault(k, []).append(v)
             repeats.append({k: torch.cat(v) for k, v in parts.items()})
-        return {k: torch.stack([r[k] for r in repeats], dim=1) for k in repeats[0]}
+        out = {k: torch.stack([r[k] for r in repeats], dim=1) for k in repeats[0]}
+        for k, v in out.items():
+            if not torch.isfinite(v).all():
+                raise FloatingPointError(f"the {k} integrand is not finite: the network outputs NaN/inf (was training stable?)")
+        return out
 
     @torch.no_grad()
     def time_profile(
@@ -340,17 +371,42 @@ class MINDE:
                     out.setdefault(k, []).append(float(v.mean()))
         return {k: np.asarray(v) for k, v in out.items()}
 
-    def _integrands_for(self, x: object | None, y: object | None, seed: int | None) -> tuple[Tensor, Tensor, dict]:
+    def _integrands_for(
+        self, x: object | None, y: object | None, seed: int | None, **kwargs: object
+    ) -> tuple[Tensor, Tensor, dict]:
         xt, yt = self._data(x, y)
-        gen = torch.Generator(device=self.device).manual_seed(self.seed + 1 if seed is None else seed)
+        seed = self.seed + 1 if seed is None else check_int("seed", seed, 0)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
         with torch_threads(self.threads if self.device.type == "cpu" else None):
-            return xt, yt, self.integrands(xt, yt, gen)
+            return xt, yt, self.integrands(xt, yt, gen, **kwargs)
 
-    def mutual_information(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> MIResult:
-        """MI (nats) in both forms, with Monte-Carlo standard errors, on (x, y) or on the held-out split."""
-        xt, _, terms = self._integrands_for(x, y, seed)
-        mi, mi_s = est.Estimate.from_samples(terms["mi"]), est.Estimate.from_samples(terms["mi_sigma"])
-        return MIResult(self.variant, mi.value, mi.stderr, mi_s.value, mi_s.stderr, xt.shape[0], self.mc_repeats)
+    def _result(self, terms: dict[str, Tensor], key_sigma: str, n: int, rule: str) -> MIResult:
+        mi, mi_s = est.Estimate.from_samples(terms["mi"]), est.Estimate.from_samples(terms[key_sigma])
+        return MIResult(self.variant, mi.value, mi.stderr, mi_s.value, mi_s.stderr, n, self.mc_repeats,
+                        mi.mc_stderr, mi_s.mc_stderr, rule)  # fmt: skip
+
+    def mutual_information(
+        self, x: object | None = None, y: object | None = None, seed: int | None = None,
+        small_t: str | None = None, importance_sampling: bool | None = None,
+    ) -> MIResult:  # fmt: skip
+        """MI (nats) in both forms, with standard errors, on (x, y) or on the held-out split.  ``seed`` fixes the
+        evaluation draws (default: the model's seed + 1); ``small_t`` and ``importance_sampling`` override the
+        estimator's own for this evaluation (``SDE.integration_points``)."""
+        xt, _, terms = self._integrands_for(x, y, seed, small_t=small_t, importance_sampling=importance_sampling)
+        return self._result(terms, "mi_sigma", xt.shape[0], self.small_t if small_t is None else small_t)
+
+    def mutual_information_by_sigma(
+        self, sigmas: Sequence[float], x: object | None = None, y: object | None = None, seed: int | None = None,
+        small_t: str | None = None, importance_sampling: bool | None = None,
+    ) -> dict[float, MIResult]:  # fmt: skip
+        """``mutual_information`` for several reference stds s of the sigma form, from one evaluation of the network
+        (the same (t, eps) draws for every s): {s: MIResult}.  The inside form does not depend on s."""
+        sig = [check_float("sigma", s, 0.0) for s in sigmas]
+        if not sig:
+            raise ValueError("give at least one reference std")
+        xt, _, terms = self._integrands_for(x, y, seed, sigmas=sig, small_t=small_t, importance_sampling=importance_sampling)
+        rule = self.small_t if small_t is None else small_t
+        return {s: self._result(terms, f"mi_sigma@{s:g}", xt.shape[0], rule) for s in sig}
 
     def estimate(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> float:
         """MI in nats in the variant's main form (difference inside the norm)."""
@@ -387,42 +443,111 @@ class MINDE:
             (hxy, jxy), (hyx, jy), (hxgy, jx) = per_sample["H(X,Y)"], per_sample["H(Y|X)"], per_sample["H(X|Y)"]
             per_sample["H(X)"] = (hxy - hyx, jxy - jy)
             per_sample["H(Y)"] = (hxy - hxgy, jxy - jx)
-        out = {key: est.Estimate.from_samples(v, offset=j) for key, (v, j) in per_sample.items()}
-        return out
+        return {key: est.Estimate.from_samples(v, offset=j) for key, (v, j) in per_sample.items()}
+
+    def null_estimates(self, x: object, y: object, shuffles: int = 3, seed: int = 0) -> list[MIResult]:
+        """The estimator's answer when there is nothing to find: ``shuffles`` fresh models with this configuration,
+        each trained and evaluated on (x, y) with the rows of y randomly permuted (same marginals, no dependence),
+        trained together (``fit_many``).  The inside forms are non-negative and biased upward on independent data,
+        so an estimate is distinguishable from zero only when it clears these (notebook 09, section "near zero").
+        Costs ``shuffles`` trainings."""
+        shuffles = check_int("shuffles", shuffles, 1)
+        xa, ya = check_pair(x, y, min_samples=2)
+        rng = np.random.default_rng(check_int("seed", seed, 0))
+        models = [MINDE(**(self.config() | {"seed": self.seed + 1000 + i}), device=str(self.device), threads=self.threads)
+                  for i in range(shuffles)]  # fmt: skip
+        fit_many(models, [(xa, ya[rng.permutation(len(ya))]) for _ in models])
+        return [m.mutual_information() for m in models]
 
     # --- persistence -----------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
-        """Save config, standardisation, weights (plain state_dict) and the held-out split, atomically."""
-        self._check_fitted()
+    def _state(self, include_data: bool) -> dict:
         state = {
+            "format": CHECKPOINT_FORMAT,
+            "kind": "minde.MINDE",
             "config": self.config(),
             "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
             "dims": [self.net.dim_x, self.net.dim_y],
             "x_standardizer": _preprocessor_state(self._x_std),
             "y_standardizer": _preprocessor_state(self._y_std),
-            "test": [self._test[0].cpu(), self._test[1].cpu()],
+            "test": [self._test[0].cpu(), self._test[1].cpu()] if include_data and self._test is not None else None,
             # plain built-in types only, so that load(weights_only=True) accepts them
             "fit_info": {k: v if type(v) in (int, float, str, bool, type(None)) else str(v) for k, v in self.fit_info.items()},
         }
+        state["sha256"] = _state_digest(state)
+        return state
+
+    def save(self, path: str | os.PathLike, include_data: bool = True) -> None:
+        """Save config, preprocessing, weights (plain state_dict) and, with ``include_data``, the held-out split,
+        atomically, with a format version and a SHA-256 of the content that ``load`` checks."""
+        self._check_fitted()
         path = os.fspath(path)
         tmp = f"{path}.tmp{os.getpid()}"
-        torch.save(state, tmp)
+        buf = io.BytesIO()
+        torch.save(self._state(include_data), buf)
+        with open(tmp, "wb") as fh:
+            fh.write(buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> MINDE:
-        """Load a model saved by ``save`` (``weights_only=True``: no code is unpickled)."""
-        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
-        obj = cls(**state["config"], device=device)
-        dx, dy = state["dims"]
-        obj.net = ScoreNetwork(dx, dy, obj.width, obj.n_blocks).to(obj.device)
-        obj.net.load_state_dict(state["state_dict"])
+        """Load a model saved by ``save`` (``weights_only=True``: no code is unpickled).
+
+        A missing, empty, corrupt or foreign file, a checkpoint of another format version, or one whose content
+        was edited (its configuration no longer matches its weights) raises ``ValueError`` naming the file."""
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such checkpoint file")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several kinds (RuntimeError, UnpicklingError, EOFError, ...)
+            raise ValueError(f"{path} is not a readable MINDE checkpoint ({type(exc).__name__}: {exc})") from None
+        if not isinstance(state, dict) or state.get("kind") != "minde.MINDE":
+            raise ValueError(f"{path} is not a MINDE checkpoint (no 'kind': 'minde.MINDE' record)")
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{path} has checkpoint format {state.get('format')!r}; this version of minde reads format "
+                             f"{CHECKPOINT_FORMAT} (retrain, or load it with the minde version that wrote it)")  # fmt: skip
+        if state.get("sha256") != _state_digest(state):
+            raise ValueError(f"{path} was modified after it was saved: its content does not match its SHA-256 "
+                             "(configuration and weights no longer belong together)")  # fmt: skip
+        try:
+            obj = cls(**state["config"], device=device)
+            dx, dy = state["dims"]
+            obj.net = ScoreNetwork(dx, dy, obj.width, obj.n_blocks).to(obj.device)
+            obj.net.load_state_dict(state["state_dict"])
+            obj._x_std = _preprocessor_from_state(state["x_standardizer"], obj.preprocess)
+            obj._y_std = _preprocessor_from_state(state["y_standardizer"], obj.preprocess)
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"{path}: inconsistent MINDE checkpoint ({type(exc).__name__}: {exc})") from None
         obj.net.eval().requires_grad_(False)
-        obj._x_std = _preprocessor_from_state(state["x_standardizer"], obj.preprocess)
-        obj._y_std = _preprocessor_from_state(state["y_standardizer"], obj.preprocess)
-        obj._test = tuple(a.to(obj.device) for a in state["test"])
+        obj._test = tuple(a.to(obj.device) for a in state["test"]) if state["test"] is not None else None
         obj.fit_info = state["fit_info"]
         return obj
+
+
+def _state_digest(state: dict) -> str:
+    """SHA-256 of a checkpoint's content (everything but the digest itself), in a canonical order."""
+    h = hashlib.sha256()
+
+    def feed(obj: object) -> None:
+        if isinstance(obj, Tensor):
+            t = obj.detach().cpu().contiguous()
+            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
+            h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        elif isinstance(obj, dict):
+            for k in sorted(obj, key=str):
+                h.update(f"K{k}".encode())
+                feed(obj[k])
+        elif isinstance(obj, (list, tuple)):
+            h.update(f"L{len(obj)}".encode())
+            for v in obj:
+                feed(v)
+        else:
+            h.update(json.dumps(obj, sort_keys=True, default=str).encode())
+
+    feed({k: v for k, v in state.items() if k != "sha256"})
+    return h.hexdigest()
 
 
 def _preprocessor_state(p: Standardizer | RankGaussianizer) -> list:
@@ -435,6 +560,83 @@ def _preprocessor_from_state(state: list, kind: str) -> Standardizer | RankGauss
     if kind == "standardize":
         return Standardizer(*(a.numpy() for a in state))
     return RankGaussianizer([k.numpy() for k in state[0]], [z.numpy() for z in state[1]])
+
+
+# --- several models trained together ---------------------------------------------------------------
+
+
+def fit_many(
+    estimators: Sequence[MINDE],
+    data: Sequence[tuple[object, object]],
+    callback=None,
+    callback_every: int = 0,
+    names: Sequence[str] | None = None,
+) -> list[MINDE]:
+    """Fit ``estimators[k]`` on ``data[k]``, all at once: their networks are stacked (``ScoreNetwork(members=K)``)
+    and trained in batched matrix products (``train_score_networks``).
+
+    The estimators must share their training configuration (``MINDE.training_config``: everything but the seed and
+    the evaluation settings) and their data its shape (dimensions and number of training rows).  Each model draws
+    its split, initial weights, batches, times and noise from its own seed, as ``fit`` alone would: stacking
+    changes the speed, not the models (up to float rounding in the batched products).  Returns the estimators,
+    fitted in place.  ``names`` label the members in error messages (e.g. the task of each).
+    """
+    estimators = list(estimators)
+    if not estimators or len(estimators) != len(data):
+        raise ValueError(f"need one (x, y) per estimator, got {len(estimators)} estimators and {len(data)} datasets")
+    lead = estimators[0]
+    configs = [e.training_config() for e in estimators]
+    for e, c in zip(estimators[1:], configs[1:], strict=True):
+        if c != configs[0]:
+            diff = sorted(k for k in c if c[k] != configs[0].get(k))
+            raise ValueError(f"fit_many trains models of one configuration; {e!r} differs in {', '.join(diff)}")
+    if callback is not None and len(estimators) > 1:
+        raise ValueError("a training callback follows one model: fit it alone")
+    tensors = [e._prepare(x, y) for e, (x, y) in zip(estimators, data, strict=True)]
+    shapes = {(tuple(a.shape), tuple(b.shape)) for a, b in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"fit_many needs data of one shape (rows, dim_x, dim_y) for every model, got {sorted(shapes)}")
+    dim_x, dim_y = tensors[0][0].shape[1], tensors[0][1].shape[1]
+    seeds = [e.seed for e in estimators]
+    names = list(names) if names is not None else [f"{e.name} (seed {e.seed})" for e in estimators]
+    with torch_threads(lead.threads if lead.device.type == "cpu" else None):
+        with torch.random.fork_rng(devices=[]):
+            net = ScoreNetwork(dim_x, dim_y, lead.width, lead.n_blocks, members=len(estimators), seeds=seeds).to(lead.device)
+        cb = None
+        if callback is not None:
+
+            def cb(step: int, ema_module: torch.nn.Module) -> object:
+                live, lead.net = lead.net, ema_module
+                try:
+                    return callback(step, lead)
+                finally:
+                    lead.net = live
+
+        t0 = time.perf_counter()
+        ema, log = train_score_networks(
+            net, lead.sde, torch.stack([a for a, _ in tensors]), torch.stack([b for _, b in tensors]), lead.variant,
+            lead.steps, lead.batch_size, lead.lr, lead.ema_decay, lead.importance_sampling, seeds, lead.progress,
+            lead.lr_schedule, callback=cb, callback_every=callback_every, names=names, precision=lead.precision,
+        )  # fmt: skip
+        seconds = time.perf_counter() - t0
+    k = len(estimators)
+    for m, e in enumerate(estimators):
+        e.net = ema.module.member(m).eval().requires_grad_(False) if k > 1 else ema.module
+        e.log = TrainingLog(steps=list(log.steps), losses=[v[m] for v in log.losses], seconds=log.seconds / k,
+                            callbacks=log.callbacks)  # fmt: skip
+        e.fit_info |= {
+            "width": e.net.width,
+            "parameters": sum(p.numel() for p in e.net.parameters()),
+            "train_seconds": seconds / k,
+            "trained_together": k,
+            "final_loss": e.log.losses[-1] if e.log.losses else float("nan"),
+            "device": str(e.device),
+            "threads": e.threads,
+            "torch": str(torch.__version__),
+            "machine": platform.platform(),
+            "cpu_count": os.cpu_count(),
+        }
+    return estimators
 
 
 # --- tutorial helpers (notebooks 03-04) -----------------------------------------------------------
@@ -475,22 +677,15 @@ def mi_versus_sigma(
     """The sigma-form MI of one trained model for several reference standard deviations s.
 
     The reference N(0, s^2 I) enters only at estimation time (through chi_t = alpha_t^2 s^2 + sigma_t^2 in the
-    entropy integrands; training never sees it), so the same network is evaluated with ``estimator.sigma = s``
-    for each s, with the same (t, eps) draws; ``estimator.sigma`` is restored afterwards.  (x, y): the evaluation
+    entropy integrands; training never sees it), so the network is evaluated once, on one set of (t, eps) draws,
+    and the sigma form computed for every s (``MINDE.mutual_information_by_sigma``).  (x, y): the evaluation
     data (default: the held-out split kept by ``fit``).
     Returns arrays keyed "sigma", "mi_sigma", "mi_sigma_stderr", and "mi" (the inside form, which ignores s).
     """
     sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
     if sig.size == 0 or not np.all(sig > 0):
         raise ValueError(f"sigmas must be positive, got {sig}")
-    saved = estimator.sigma
-    rows = []
-    try:
-        for s in sig:
-            estimator.sigma = float(s)
-            rows.append(estimator.mutual_information(x, y, seed=seed))
-    finally:
-        estimator.sigma = saved
+    rows = list(estimator.mutual_information_by_sigma([float(s) for s in sig], x, y, seed=seed).values())
     return {
         "sigma": sig,
         "mi_sigma": np.asarray([r.mi_sigma for r in rows]),

@@ -36,28 +36,41 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Estimate:
-    """A Monte-Carlo estimate (nats) with its standard error."""
+    """A Monte-Carlo estimate (nats) with its standard errors.
+
+    ``stderr`` is the total standard error: what a fresh draw of the evaluation data *and* of the (t, eps) draws
+    would change (data points are the independent units).  ``mc_stderr`` is the part that comes from the (t, eps)
+    draws alone, with the data held fixed: the spread of ``mutual_information(seed=...)`` over evaluation seeds.
+    It is estimated from the independent repeats of each data point (NaN with a single repeat).
+    """
 
     value: float
     stderr: float
+    mc_stderr: float = float("nan")
 
     @classmethod
     def from_samples(cls, samples: Tensor, offset: float = 0.0) -> Estimate:
-        """Mean and standard error of i.i.d. per-sample values.
+        """Mean and standard errors of per-sample values.
 
-        A 2-D input (n data points, r repeats of t and noise) is first averaged over repeats, so the
-        standard error treats the data points, not the repeats, as the independent units.
+        A 2-D input (n data points, r repeats of t and noise) is first averaged over repeats for ``stderr``, so it
+        treats the data points, not the repeats, as the independent units.  ``mc_stderr`` pools the spread of each
+        point's r repeats: sqrt(mean_i Var_j(s_ij) / (n r)).  It ignores the (negative) correlation that stratified
+        times induce between points, so it errs on the large side (notebook 09 checks it against evaluation seeds).
         """
         s = samples.detach().to(torch.float64)
+        mc = float("nan")
         if s.ndim == 2:
+            if s.shape[1] > 1:
+                mc = float((s.var(dim=1, unbiased=True).mean() / s.numel()).sqrt())
             s = s.mean(dim=1)
         s = s.reshape(-1)
         n = s.numel()
         stderr = float(s.std(unbiased=True) / math.sqrt(n)) if n > 1 else float("nan")
-        return cls(float(s.mean()) + offset, stderr)
+        return cls(float(s.mean()) + offset, stderr, mc)
 
     def __sub__(self, other: Estimate) -> Estimate:
-        return Estimate(self.value - other.value, math.hypot(self.stderr, other.stderr))
+        mc = math.hypot(self.mc_stderr, other.mc_stderr)
+        return Estimate(self.value - other.value, math.hypot(self.stderr, other.stderr), mc)
 
     def __format__(self, spec: str) -> str:
         spec = spec or ".4f"

@@ -1,19 +1,24 @@
-"""The experiment runner: a resumable grid of (task x estimator x seed x settings).
+"""The benchmark runner: a resumable grid of (task x estimator x seed x settings).
 
     python -m minde.experiments run --experiment baselines-5k --protocol cpu \\
-        --tasks all --estimators CCA,KSG,InfoNCE --seeds 0,1,2 --n-samples 5000 --jobs 2
+        --tasks all --estimators CCA,KSG,InfoNCE --seeds 0-2 --n-samples 5000 --jobs 2
     python -m minde.experiments summary --experiment baselines-5k
+    python -m minde.experiments reevaluate --experiment minde-cpu   # new estimator code, same trained networks
     python -m minde.experiments list      # tasks, estimators and protocols
 
-Each finished cell is written atomically (temp file, then rename) to
-``data/results/<experiment>/<task>/<estimator><tag>/seed<k>.json`` with the estimate(s), ground truth,
-errors, wall time, all parameters, seed, package version, git commit and machine.  Rerunning the same
-command skips finished cells, so killing it loses at most the cells in progress.  ``summary.csv`` is
-rebuilt from the JSON files: one row per estimate (a MINDE model gives two, e.g. ``MINDE-C`` and
+Each finished cell is written atomically to ``data/results/<experiment>/<task>/<estimator><tag>/seed<k>.json``
+with the estimate(s), ground truth, errors, wall and CPU time, all parameters, seed, package version, git commit
+and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``), so
+that ``reevaluate`` can re-read an experiment with changed estimator code in minutes.  Rerunning the same command
+skips finished cells; the machinery that makes this safe (claims, no orphan workers, broken files recomputed) is
+``minde.runner``.  MINDE cells of one shape (same estimator, settings, protocol, dimensions) are trained together,
+``--group-size`` at a time (``minde.estimator.fit_many``): each model is the one it would be alone.
+``summary.csv`` is rebuilt from the JSON files: one row per estimate (a MINDE model gives two, e.g. ``MINDE-C`` and
 ``MINDE-C(sigma)``).
 
-Protocols fix the data sizes and training budgets: ``smoke`` (seconds, for CI), ``cpu`` (this 2-core
-machine, hours for the full grid) and ``paper`` (the authors': 100k train / 10k test samples, ~200k steps).
+Protocols fix the data sizes and training budgets: ``smoke`` (seconds, for CI), ``cpu`` (this 2-core machine,
+hours for the full grid) and ``paper`` (the authors' camera-ready runs: 100k train / 10k test samples, 500 / 750
+epochs, about 390k / 290k steps).
 """
 
 from __future__ import annotations
@@ -24,28 +29,35 @@ import difflib
 import inspect
 import json
 import os
-import platform
-import signal
-import socket
-import subprocess
+import re
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
+from .runner import (
+    REPO,
+    ResultError,
+    Unit,
+    git_commit,
+    is_finished,
+    load_results,
+    machine,
+    read_result,
+    run_units,
+    write_cell_result,
+    write_json_atomic,
+)
 
 __all__ = [
-    "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS",
-    "task_set", "run_cell", "run_grid", "make_grid", "map_in_workers", "summarize", "main",
+    "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS", "DEFAULT_RESULTS", "DEFAULT_MODELS",
+    "task_set", "run_cell", "run_grid", "make_grid", "summarize", "reevaluate", "load_results", "write_json_atomic",
+    "models_dir", "main",
 ]  # fmt: skip
 
-REPO = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = REPO / "data" / "results"
+DEFAULT_MODELS = REPO / "data" / "models"
 
 
 # --- protocols -------------------------------------------------------------------------------------
@@ -53,7 +65,7 @@ DEFAULT_RESULTS = REPO / "data" / "results"
 class Protocol:
     """Data sizes and training budgets.  ``minde`` holds MINDE's keyword arguments and ``minde_variant`` per-variant
     overrides of them ({"j": {...}}); entries given as ``(small, large)`` pairs are chosen by dim_x + dim_y <= 10
-    (the authors' split); ``baselines`` holds the neural baselines' configuration."""
+    (the authors' split: dim_x <= 5 on these tasks); ``baselines`` holds the neural baselines' configuration."""
 
     name: str
     n_train: int
@@ -69,12 +81,16 @@ class Protocol:
         return {k: (v[0] if dim <= 10 else v[1]) if isinstance(v, tuple) else v for k, v in merged.items()}
 
 
+def _epochs_to_steps(epochs: int, n_train: int, batch: int) -> int:
+    return int(round(epochs * n_train / batch))
+
+
 PROTOCOLS: dict[str, Protocol] = {
     "smoke": Protocol(
         "smoke",
         n_train=2_000,
         n_test=1_000,
-        minde={"steps": 300, "batch_size": 128, "lr": 1e-3, "mc_repeats": 1},
+        minde={"steps": 300, "batch_size": 128, "lr": 1e-3, "mc_repeats": 2},
         baselines={"max_steps": 200},
         description="seconds per cell; checks the plumbing, not accuracy",
     ),
@@ -88,21 +104,27 @@ PROTOCOLS: dict[str, Protocol] = {
         # +0.15 nats at 40k steps, +0.002 at 80k)
         minde_variant={"j": {"steps": (40_000, 80_000)}},
         baselines={},
-        description="~1/15-1/5 of the authors' compute per MINDE model; the 40x2x3 MINDE grid takes ~6 h on 2 cores",
+        description="1/10-1/7 of the authors' steps per MINDE model; the 40x2x3 MINDE grid takes ~12 CPU-hours",
     ),
     "paper": Protocol(
         "paper",
         n_train=100_000,
         n_test=10_000,
-        # the authors: 300 epochs of 100k at batch 128 (lr 1e-3) for dims <= 5, 500 epochs at batch 256 (lr 2e-3) beyond
-        minde={"steps": (234_375, 195_313), "batch_size": (128, 256), "lr": (1e-3, 2e-3), "mc_repeats": 10},
+        # the authors' camera-ready runs: 500 epochs of 100k at batch 128 (lr 1e-3) for dim_x <= 5, 750 epochs at
+        # batch 256 (lr 2e-3) beyond (docs/paper.md §4)
+        minde={"steps": (_epochs_to_steps(500, 100_000, 128), _epochs_to_steps(750, 100_000, 256)),
+               "batch_size": (128, 256), "lr": (1e-3, 2e-3), "mc_repeats": 10},  # fmt: skip
         baselines={"config": "minde"},
-        description="the authors' protocol (their run_minde.py); ~30 CPU-hours per variant for the 40 tasks",
+        description="the authors' camera-ready protocol (~390k / ~290k steps); ~50 CPU-hours per variant for 40 tasks",
     ),
 }
 
 
 # --- estimators ------------------------------------------------------------------------------------
+#: Keyword arguments the runner sets itself (a ``--set`` of them is refused).
+_RUNNER_OWNED = {"variant", "seed", "progress", "device", "threads", "test_fraction"}
+
+
 def _minde_factory(variant: str) -> Callable[..., object]:
     def build(protocol: Protocol, dim: int, seed: int, settings: dict) -> object:
         from .estimator import MINDE
@@ -140,18 +162,34 @@ ESTIMATORS: dict[str, Callable[..., object]] = {
 }
 
 
+def accepted_settings(estimator: str) -> set[str]:
+    """The ``--set`` keys an estimator takes (its constructor's keywords, less those the runner sets)."""
+    if estimator.startswith("MINDE"):
+        from .estimator import MINDE
+
+        cls = MINDE
+    else:
+        from . import baselines
+
+        cls = getattr(baselines, estimator)
+    params = inspect.signature(cls).parameters
+    return {k for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD} - _RUNNER_OWNED
+
+
 def _lookup(name: str, choices: Iterable[str], what: str) -> str:
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.5)
+    if str(name).lower() in lowered:
+        return lowered[str(name).lower()]
+    close = difflib.get_close_matches(str(name), choices, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; choose from {', '.join(choices)}"
     raise ValueError(f"unknown {what} {name!r}{hint}")
 
 
 #: Reference standard deviations s of the sigma-form sweep recorded with every MINDE cell (the authors' ablation values).
 SIGMA_SWEEP: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+#: The other small-t rules recorded with every MINDE cell, on the same network (``SDE.integration_points``).
+OTHER_SMALL_T: tuple[str, ...] = ("exact", "authors")
 
 #: Named task sets accepted by ``--tasks`` besides explicit ids.
 TASK_SETS: dict[str, str] = {
@@ -188,13 +226,18 @@ class Cell:
     settings: tuple[tuple[str, object], ...] = ()
     n_samples: int | None = None  # overrides the protocol's total sample size (train + test, same ratio)
 
+    required_keys = ("task", "estimator", "seed", "protocol", "gt", "estimates", "minde_version")
+
     @property
     def tag(self) -> str:
         """Suffix naming the settings, e.g. '+sde=ve' (empty for defaults)."""
         return "".join(f"+{k}={v}" for k, v in self.settings)
 
     def path(self, root: Path) -> Path:
-        return root / self.task / f"{self.estimator}{self.tag}" / f"seed{self.seed}.json"
+        return Path(root) / self.task / f"{self.estimator}{self.tag}" / f"seed{self.seed}.json"
+
+    def label(self) -> str:
+        return f"{self.task} {self.estimator}{self.tag} seed {self.seed}"
 
     def sizes(self) -> tuple[int, int]:
         """(n_train, n_test) for MINDE; baselines get all n_train + n_test rows and split them themselves."""
@@ -204,115 +247,190 @@ class Cell:
         n_test = max(1, int(round(self.n_samples * p.n_test / (p.n_train + p.n_test))))
         return self.n_samples - n_test, n_test
 
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,
-                               text=True, timeout=10).stdout.strip()  # fmt: skip
-        return out.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    @property
+    def is_minde(self) -> bool:
+        return self.estimator.startswith("MINDE")
 
 
-def _machine() -> dict:
-    import torch
-
-    return {
-        "host": socket.gethostname(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-    }
+def models_dir(root: Path) -> Path:
+    """Where the networks of the experiment in ``root`` are kept: ``data/models/<experiment>`` for an experiment of
+    ``data/results``, else ``<root>/_models``."""
+    root = Path(root)
+    return DEFAULT_MODELS / root.name if root.parent.resolve() == DEFAULT_RESULTS.resolve() else root / "_models"
 
 
-def write_json_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(payload, indent=1, default=str))
-    os.replace(tmp, path)
+def _checkpoint(cell: Cell, root: Path) -> Path:
+    return models_dir(root) / cell.path(Path(".")).with_suffix(".pt")
 
 
-def run_cell(cell: Cell, root: Path) -> dict:
-    """Sample the task's data, fit the estimator, estimate on the held-out part, write the JSON atomically."""
-    import torch
-
-    from . import __version__
+def _data(cell: Cell):
     from .tasks import get_task
 
-    torch.set_num_threads(1)
     task = get_task(cell.task)
     n_train, n_test = cell.sizes()
     x, y = task.sample(n_train + n_test, seed=cell.seed)
-    settings = dict(cell.settings)
-    est = ESTIMATORS[cell.estimator](PROTOCOLS[cell.protocol], task.dim_x + task.dim_y, cell.seed, settings)
-    start = time.perf_counter()
-    cpu_start = time.process_time()
-    if cell.estimator.startswith("MINDE"):
-        est.fit(x[:n_train], y[:n_train])
-        res = est.mutual_information(x[n_train:], y[n_train:])
-        estimates = {
-            f"{cell.estimator}{cell.tag}": {"estimate": res.mi, "stderr": res.mi_stderr},
-            f"{cell.estimator}(sigma){cell.tag}": {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr},
-        }
-        params = est.config()
-        from .estimator import mi_versus_sigma
+    return task, x, y, n_train, n_test
 
-        sweep = mi_versus_sigma(est, SIGMA_SWEEP, x[n_train:], y[n_train:])
-        extra = {
-            "steps": est.steps,
-            "fit_info": est.fit_info,
-            "loss_curve": [est.log.steps, est.log.losses],
-            "sigma_sweep": {k: sweep[k].tolist() for k in ("sigma", "mi_sigma", "mi_sigma_stderr")},
-        }
-    else:
-        # baselines hold out their own split from what they are given: give them everything
-        est.fit(x, y)
-        estimates = {f"{cell.estimator}{cell.tag}": {"estimate": float(est.estimate()), "stderr": None}}
-        params = {k: v for k, v in vars(est).items() if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple))}
-        extra = {"fit_info": getattr(est, "fit_info", {})}
-    seconds = time.perf_counter() - start
-    gt = float(task.mutual_information)
-    for e in estimates.values():
-        e["abs_error"] = abs(e["estimate"] - gt)
-    payload = {
-        "task": cell.task,
-        "estimator": cell.estimator,
-        "seed": cell.seed,
-        "protocol": cell.protocol,
-        "settings": settings,
-        "n_train": n_train,
-        "n_test": n_test,
-        "dim_x": task.dim_x,
-        "dim_y": task.dim_y,
-        "gt": gt,
-        "estimates": estimates,
-        "seconds": seconds,
-        "cpu_seconds": time.process_time() - cpu_start,
-        "params": params,
-        **extra,
-        "minde_version": __version__,
-        "git_commit": _git_commit(),
-        "machine": _machine(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+
+def _build(cell: Cell, task) -> object:
+    return ESTIMATORS[cell.estimator](PROTOCOLS[cell.protocol], task.dim_x + task.dim_y, cell.seed, dict(cell.settings))
+
+
+def _minde_evaluation(cell: Cell, est, x_test, y_test, gt: float) -> dict:
+    """Estimates of a trained MINDE model on the held-out rows: both forms (small-t rule "hold"), the sigma sweep
+    from the same evaluation, and both forms under the other small-t rules (same network)."""
+    by_sigma = est.mutual_information_by_sigma(sorted(set(SIGMA_SWEEP) | {est.sigma}), x_test, y_test)
+    res = by_sigma[est.sigma]
+
+    def pair(r) -> dict:
+        return {
+            f"{cell.estimator}{cell.tag}": {"estimate": r.mi, "stderr": r.mi_stderr, "mc_stderr": r.mi_mc_stderr,
+                                             "abs_error": abs(r.mi - gt)},
+            f"{cell.estimator}(sigma){cell.tag}": {"estimate": r.mi_sigma, "stderr": r.mi_sigma_stderr,
+                                                    "mc_stderr": r.mi_sigma_mc_stderr, "abs_error": abs(r.mi_sigma - gt)},
+        }  # fmt: skip
+
+    return {
+        "estimates": pair(res),
+        "small_t": est.small_t,
+        "estimates_small_t": {rule: pair(est.mutual_information(x_test, y_test, small_t=rule)) for rule in OTHER_SMALL_T},
+        "sigma_sweep": {"sigma": list(SIGMA_SWEEP), "mi_sigma": [by_sigma[s].mi_sigma for s in SIGMA_SWEEP],
+                        "mi_sigma_stderr": [by_sigma[s].mi_sigma_stderr for s in SIGMA_SWEEP]},  # fmt: skip
     }
-    write_json_atomic(cell.path(root), payload)
-    return payload
 
 
-def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
+def _provenance() -> dict:
+    from . import __version__
+
+    return {"minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
 
 
-def _run_cell_in_worker(cell: Cell, root: str) -> dict:
-    return run_cell(cell, Path(root))
+def _header(cell: Cell, task, n_train: int, n_test: int) -> dict:
+    return {"task": cell.task, "estimator": cell.estimator, "seed": cell.seed, "protocol": cell.protocol,
+            "settings": dict(cell.settings), "n_train": n_train, "n_test": n_test, "dim_x": task.dim_x,
+            "dim_y": task.dim_y, "gt": float(task.mutual_information)}  # fmt: skip
+
+
+def run_cells(cells: Sequence[Cell], root: Path) -> list[dict]:
+    """Compute cells that train together: MINDE cells of one shape in one stacked fit, or one baseline cell.
+    Writes each cell's JSON (and each MINDE network) and returns the payloads."""
+    import torch
+
+    torch.set_num_threads(1)
+    if len(cells) > 1 or cells[0].is_minde:
+        return _run_minde_group(list(cells), Path(root))
+    cell = cells[0]
+    task, x, y, n_train, n_test = _data(cell)
+    est = _build(cell, task)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    est.fit(x, y)  # baselines hold out their own split from what they are given: give them everything
+    gt = float(task.mutual_information)
+    value = float(est.estimate())
+    payload = _header(cell, task, n_train, n_test) | {
+        "estimates": {f"{cell.estimator}{cell.tag}": {"estimate": value, "stderr": None, "abs_error": abs(value - gt)}},
+        "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
+        "params": {k: v for k, v in vars(est).items() if not k.startswith("_") and isinstance(v, (int, float, str, bool, tuple))},
+        "fit_info": getattr(est, "fit_info", {}),
+    } | _provenance()  # fmt: skip
+    return [write_cell_result(cell.path(root), payload)]
+
+
+def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
+    from .estimator import fit_many
+
+    keys = {_stack_key(c) for c in cells}
+    if len(keys) != 1:
+        raise ValueError(f"cells of different shapes cannot train together: {sorted(map(str, keys))}")
+    prepared = [_data(c) for c in cells]
+    ests = [_build(c, p[0]) for c, p in zip(cells, prepared, strict=True)]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    fit_many(ests, [(x[:n_tr], y[:n_tr]) for _, x, y, n_tr, _ in prepared], names=[c.label() for c in cells])
+    train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    payloads = []
+    for cell, est, (task, x, y, n_train, n_test) in zip(cells, ests, prepared, strict=True):
+        t0, c0 = time.perf_counter(), time.process_time()
+        evaluation = _minde_evaluation(cell, est, x[n_train:], y[n_train:], float(task.mutual_information))
+        ckpt = _checkpoint(cell, root)
+        ckpt.parent.mkdir(parents=True, exist_ok=True)
+        est.save(ckpt, include_data=False)
+        k = len(cells)
+        payload = _header(cell, task, n_train, n_test) | evaluation | {
+            "seconds": train_seconds / k + time.perf_counter() - t0,
+            "cpu_seconds": train_cpu / k + time.process_time() - c0,
+            "trained_together": {"models": k, "cells": [c.label() for c in cells], "seconds": train_seconds,
+                                 "cpu_seconds": train_cpu},
+            "params": est.config(), "steps": est.steps, "fit_info": est.fit_info,
+            "loss_curve": [est.log.steps, est.log.losses], "checkpoint": os.path.relpath(ckpt, REPO),
+        } | _provenance()  # fmt: skip
+        payloads.append(write_cell_result(cell.path(root), payload))
+    return payloads
+
+
+def run_cell(cell: Cell, root: Path) -> dict:
+    """Compute one cell (alone) and write its JSON; returns the payload."""
+    return run_cells([cell], root)[0]
+
+
+def _stack_key(cell: Cell) -> tuple:
+    from .tasks import get_task
+
+    task = get_task(cell.task)
+    return (cell.estimator, cell.protocol, cell.settings, cell.n_samples, task.dim_x, task.dim_y)
+
+
+def _cost(cell: Cell) -> float:
+    """Relative cost of a cell (its training steps times a width factor): the largest units go first."""
+    from .tasks import get_task
+
+    task = get_task(cell.task)
+    if not cell.is_minde:
+        return 1.0
+    kw = PROTOCOLS[cell.protocol].minde_kwargs(task.dim_x + task.dim_y, cell.estimator[-1].lower()) | dict(cell.settings)
+    return float(kw.get("steps", 20_000)) * (1.0 + (task.dim_x + task.dim_y) / 50.0)
+
+
+def units_for(cells: Sequence[Cell], group_size: int = 8) -> list[Unit]:
+    """The cells as units of work: MINDE cells of one shape in groups of up to ``group_size`` (trained together),
+    every baseline cell alone."""
+    groups: dict[tuple, list[Cell]] = {}
+    units = []
+    for c in cells:
+        if c.is_minde and group_size > 1:
+            groups.setdefault(_stack_key(c), []).append(c)
+        else:
+            units.append(Unit(run_cells, [c], cost=_cost(c)))
+    for members in groups.values():
+        for i in range(0, len(members), group_size):
+            chunk = members[i : i + group_size]
+            units.append(Unit(run_cells, chunk, cost=sum(_cost(c) for c in chunk)))
+    return units
 
 
 # --- grids -----------------------------------------------------------------------------------------
+def _check_settings(settings: dict, names: list[str], protocol: str, dims: set[int]) -> dict[str, dict]:
+    """Per estimator, the settings that apply to it; every setting must apply to at least one, and every value is
+    checked by building each estimator once per task dimension (a clear ValueError before any cell runs)."""
+    accepted = {e: accepted_settings(e) for e in names}
+    known = set().union(*accepted.values())
+    for key in settings:
+        if key in _RUNNER_OWNED:
+            raise ValueError(f"--set {key}=... is set by the runner itself, not per grid")
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; known settings: {', '.join(sorted(known))}"
+            raise ValueError(f"setting {key!r} applies to none of {', '.join(names)}{hint}")
+    per = {e: {k: v for k, v in settings.items() if k in accepted[e]} for e in names}
+    for e in names:
+        for dim in sorted(dims):
+            try:
+                ESTIMATORS[e](PROTOCOLS[protocol], dim, 0, per[e])
+            except (ValueError, TypeError) as exc:
+                shown = ", ".join(f"{k}={v!r}" for k, v in per[e].items()) or "the protocol's defaults"
+                raise ValueError(f"{e} with {shown}: {exc}") from None
+    return per
+
+
 def make_grid(
     tasks: Iterable[str],
     estimators: Iterable[str],
@@ -321,22 +439,33 @@ def make_grid(
     settings: dict | None = None,
     n_samples: int | None = None,
 ) -> list[Cell]:
-    """All cells of tasks x estimators x seeds (names are checked and normalised)."""
-    from .tasks import list_tasks
+    """All cells of tasks x estimators x seeds, every name and setting checked before anything runs.  A setting is
+    passed (and named in the results) only to the estimators that take it."""
+    from .tasks import get_task, list_tasks
 
     protocol = _lookup(protocol, PROTOCOLS, "protocol")
-    known = list_tasks()
-    task_ids = []
-    for t in tasks:
-        if t in known:
-            task_ids.append(t)
-        else:
-            from .tasks import get_task
-
-            task_ids.append(get_task(t).id)  # raises a clear error listing close matches
+    known = set(list_tasks())
+    task_ids = [t if t in known else get_task(t).id for t in tasks]  # get_task: a clear error with close matches
     names = [_lookup(e, ESTIMATORS, "estimator") for e in estimators]
-    items = tuple(sorted((settings or {}).items()))
-    return [Cell(t, e, int(s), protocol, items, n_samples) for t in task_ids for e in names for s in seeds]
+    seeds = list(seeds)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+    if bad:
+        raise ValueError(f"seeds must be non-negative integers, got {bad}")
+    if n_samples is not None:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 100:
+            raise ValueError(f"n_samples must be an integer of at least 100, got {n_samples!r}")
+    if not (task_ids and names and seeds):
+        raise ValueError("the grid is empty: give at least one task, one estimator and one seed")
+    dims = {get_task(t).dim_x + get_task(t).dim_y for t in task_ids}
+    per = _check_settings(dict(settings or {}), names, protocol, dims)
+    items = {e: tuple(sorted(per[e].items())) for e in names}
+    return [Cell(t, e, int(s), protocol, items[e], n_samples) for t in task_ids for e in names for s in seeds]
+
+
+def _report(cell: Cell, payload: dict) -> str:
+    shown = ", ".join(f"{k} {v['estimate']:.3f}" if v["estimate"] is not None else f"{k} n/a"
+                      for k, v in payload["estimates"].items())  # fmt: skip
+    return f"{cell.task} | {shown} | GT {payload['gt']:.3f} | {payload['cpu_seconds']:.0f} CPU-s"
 
 
 def run_grid(
@@ -346,85 +475,76 @@ def run_grid(
     executor: str = "local",
     progress: bool = True,
     slurm: dict | None = None,
+    group_size: int = 8,
 ) -> list[dict]:
-    """Run the unfinished cells; ``jobs`` worker processes (one torch thread each) or a submitit executor."""
+    """Run the unfinished cells (``minde.runner.run_units``); returns the payloads computed by this call."""
+    if not cells:
+        raise ValueError("the grid is empty: no cells to run")
+    return run_units(units_for(cells, group_size), Path(root), jobs=jobs, executor=executor, progress=progress,
+                     report=_report if progress else None, slurm=slurm)  # fmt: skip
+
+
+# --- re-evaluation from checkpoints ----------------------------------------------------------------
+def reevaluate(root: Path, output: Path | None = None, progress: bool = True) -> list[dict]:
+    """Re-read every MINDE cell of the experiment in ``root`` from its kept network, with the current estimator
+    code: the data are re-drawn from the task and seed, the estimates recomputed, training information kept.  Writes
+    to ``output`` (default: in place).  Returns the new payloads; cells without a checkpoint are listed and skipped."""
     from tqdm import tqdm
 
-    todo = [c for c in cells if not c.path(root).exists()]
-    done = len(cells) - len(todo)
-    results: list[dict] = []
-    bar = tqdm(total=len(cells), initial=done, disable=not progress, desc="cells", dynamic_ncols=True)
+    from .estimator import MINDE
+    from .tasks import get_task
 
-    def report(cell: Cell, payload: dict) -> None:
-        results.append(payload)
-        shown = ", ".join(f"{k} {v['estimate']:.3f}" for k, v in payload["estimates"].items())
-        bar.write(f"{cell.task} | {shown} | GT {payload['gt']:.3f} | {payload['seconds']:.0f}s")
-        bar.update(1)
+    root = Path(root)
+    output = root if output is None else Path(output)
+    paths = sorted(root.rglob("seed*.json"))
+    if not paths:
+        raise ValueError(f"no results under {root}")
+    out, missing = [], []
+    for path in tqdm(paths, disable=not progress, desc="re-evaluating"):
+        payload = read_result(path, Cell.required_keys)
+        if not payload["estimator"].startswith("MINDE"):
+            continue
+        ckpt = REPO / payload["checkpoint"] if payload.get("checkpoint") else None
+        if ckpt is None or not ckpt.exists():
+            missing.append(str(path.relative_to(root)))
+            continue
+        cell = Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
+                    tuple(sorted(payload.get("settings", {}).items())))  # names the estimates
 
-    if executor in ("submitit-local", "slurm"):
-        import submitit
-
-        folder = root / "_submitit"
-        ex = submitit.LocalExecutor(folder=folder) if executor == "submitit-local" else submitit.AutoExecutor(folder=folder)
-        ex.update_parameters(timeout_min=int((slurm or {}).get("timeout_min", 600)), **{k: v for k, v in (slurm or {}).items()
-                                                                                          if k != "timeout_min"})  # fmt: skip
-        submitted = [(c, ex.submit(_run_cell_in_worker, c, str(root))) for c in todo]
-        for cell, job in submitted:
-            report(cell, job.result())
-    elif jobs <= 1:
-        for cell in todo:
-            report(cell, run_cell(cell, root))
-    else:
-        map_in_workers(_run_cell_in_worker, [(c, str(root)) for c in todo], jobs, lambda i, payload: report(todo[i], payload))
-    bar.close()
-    return results
-
-
-def map_in_workers(fn: Callable[..., object], args: list[tuple], jobs: int, on_result: Callable[[int, object], None]) -> None:
-    """Call ``fn(*args[i])`` for every i in ``jobs`` spawned worker processes, passing each result to
-    ``on_result(i, result)`` as soon as it arrives (in completion order).
-
-    ``kill`` (SIGTERM) of the calling process acts like Ctrl-C: the workers are terminated and the exception
-    propagates, so work in progress is lost and finished work (which ``on_result`` or ``fn`` has saved) is kept.
-    """
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
-    try:
-        futures = {pool.submit(fn, *a): i for i, a in enumerate(args)}
-        for fut in as_completed(futures):
-            on_result(futures[fut], fut.result())
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-    pool.shutdown()
+        task = get_task(payload["task"])
+        x, y = task.sample(payload["n_train"] + payload["n_test"], seed=payload["seed"])
+        est = MINDE.load(ckpt)
+        n = payload["n_train"]
+        new = payload | _minde_evaluation(cell, est, x[n:], y[n:], float(task.mutual_information))
+        new["reevaluated"] = _provenance() | {"from": os.path.relpath(path, REPO)}
+        write_json_atomic(output / path.relative_to(root), new)
+        out.append(new)
+    if missing:
+        print(f"{len(missing)} MINDE cell(s) have no checkpoint and were skipped, e.g. {missing[0]}", file=sys.stderr)
+    summarize(output)
+    return out
 
 
 # --- summaries -------------------------------------------------------------------------------------
 SUMMARY_COLUMNS = [
-    "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "seconds", "protocol", "n_train", "settings",
+    "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "mc_stderr", "seconds", "cpu_seconds",
+    "protocol", "n_train", "settings",
 ]  # fmt: skip
-
-
-def load_results(root: Path) -> list[dict]:
-    """Every cell's JSON under ``root`` (an experiment folder)."""
-    return [json.loads(p.read_text()) for p in sorted(root.rglob("seed*.json"))]
 
 
 def summarize(root: Path) -> Path:
     """Rebuild ``summary.csv`` (one row per estimate) from the JSON files; returns its path."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"no experiment folder {root}")
     rows = []
     for r in load_results(root):
         for name, e in r["estimates"].items():
             rows.append({
                 "task": r["task"], "estimator": name, "seed": r["seed"], "estimate": e["estimate"], "gt": r["gt"],
-                "abs_error": e["abs_error"], "stderr": e.get("stderr"), "seconds": r["seconds"], "protocol": r["protocol"],
-                "n_train": r["n_train"], "settings": json.dumps(r.get("settings", {}), sort_keys=True),
+                "abs_error": e.get("abs_error"), "stderr": e.get("stderr"), "mc_stderr": e.get("mc_stderr"),
+                "seconds": r.get("seconds"), "cpu_seconds": r.get("cpu_seconds"), "protocol": r["protocol"],
+                "n_train": r.get("n_train"), "settings": json.dumps(r.get("settings", {}), sort_keys=True),
             })  # fmt: skip
     path = root / "summary.csv"
     tmp = path.with_name(f".summary.csv.tmp{os.getpid()}")
@@ -436,9 +556,48 @@ def summarize(root: Path) -> Path:
     return path
 
 
+def _print_table(root: Path) -> None:
+    """Per estimator: tasks solved (mean over seeds within 0.1 nats), mean |error|, results, CPU-hours."""
+    import pandas as pd
+
+    from .results import success_counts
+
+    df = pd.read_csv(root / "summary.csv")
+    if df.empty:
+        return
+    table = success_counts(df)
+    cpu = df.groupby("estimator")["cpu_seconds"].sum() / 3600
+    table["cpu_hours"] = table["estimator"].map(cpu).round(2)
+    print(table.round(3).to_string(index=False))
+
+
 # --- command line ----------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def _split(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0', '0,3,5' or '0-2' -> seeds; anything else is a ValueError that shows the accepted forms."""
+    text = str(text).strip()
+    try:
+        if re.fullmatch(r"\d+-\d+", text):
+            lo, hi = (int(s) for s in text.split("-"))
+            if hi < lo:
+                raise ValueError
+            return list(range(lo, hi + 1))
+        seeds = [int(s) for s in _split(text)]
+        if not seeds or any(s < 0 for s in seeds):
+            raise ValueError
+        return seeds
+    except ValueError:
+        raise ValueError(f"cannot read --seeds {text!r}: use 0, 0,3,5 or 0-2 (non-negative integers)") from None
 
 
 def _parse_settings(pairs: list[str]) -> dict:
@@ -450,65 +609,94 @@ def _parse_settings(pairs: list[str]) -> dict:
             raise ValueError(f"--set expects KEY=VALUE, got {p!r}")
         k, v = p.split("=", 1)
         try:
-            out[k] = ast.literal_eval(v)
+            out[k.strip()] = ast.literal_eval(v)
         except (ValueError, SyntaxError):
-            out[k] = v
+            out[k.strip()] = v
     return out
 
 
+def _experiment_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name or ""):
+        raise ValueError(f"--experiment {name!r} must be a plain folder name (letters, digits, . _ + -), not a path")
+    return name
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minde.experiments", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m minde.experiments", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run (or resume) a grid")
     run.add_argument("--experiment", required=True, help="results go to <results-dir>/<experiment>/")
     run.add_argument("--protocol", default="cpu", help=f"one of {', '.join(PROTOCOLS)}")
-    run.add_argument("--tasks", default="all", help=f"comma-separated task ids, or a named set: {', '.join(TASK_SETS)}")
-    run.add_argument("--estimators", default="MINDE-C,MINDE-J", help=f"comma-separated, from {', '.join(ESTIMATORS)}")
+    run.add_argument("--tasks", required=True, help=f"comma-separated task ids, or a named set: {', '.join(TASK_SETS)}")
+    run.add_argument("--estimators", required=True, help=f"comma-separated, from {', '.join(ESTIMATORS)}")
     run.add_argument("--seeds", default="0", help="comma-separated seeds, or a range like 0-2")
     run.add_argument("--n-samples", type=int, default=None, help="override the protocol's total sample size (train + test)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="estimator setting (named in the results)")
     run.add_argument("--jobs", type=int, default=1, help="parallel worker processes (one torch thread each)")
+    run.add_argument("--group-size", type=int, default=8, help="MINDE models of one shape trained together (1: one at a time)")
     run.add_argument("--executor", default="local", choices=["local", "submitit-local", "slurm"])
     run.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
     run.add_argument("--no-progress", action="store_true")
-    summ = sub.add_parser("summary", help="rebuild summary.csv from the JSON files")
+    summ = sub.add_parser("summary", help="rebuild summary.csv from the JSON files and print the per-estimator table")
     summ.add_argument("--experiment", required=True)
     summ.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    reev = sub.add_parser("reevaluate", help="recompute the MINDE estimates of an experiment from its kept networks")
+    reev.add_argument("--experiment", required=True)
+    reev.add_argument("--output-experiment", default=None, help="write there instead of in place")
+    reev.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
     sub.add_parser("list", help="list tasks, estimators and protocols")
     args = parser.parse_args(argv)
 
-    if args.command == "list":
-        from .tasks import get_task, list_tasks
-
-        print("protocols:")
-        for p in PROTOCOLS.values():
-            print(f"  {p.name:6s} n_train={p.n_train} n_test={p.n_test} {p.description}")
-        print("estimators:", ", ".join(ESTIMATORS))
-        print("task sets:", "; ".join(f"{k} ({v})" for k, v in TASK_SETS.items()))
-        print("tasks:")
-        for t in list_tasks():
-            task = get_task(t)
-            print(f"  {t:55s} {task.dim_x}x{task.dim_y}  GT {task.mutual_information:.4f}")
-        return 0
-    root = args.results_dir / args.experiment
-    if args.command == "summary":
-        print(summarize(root))
-        return 0
     try:
+        if args.command == "list":
+            from .tasks import get_task, list_tasks
+
+            print("protocols:")
+            for p in PROTOCOLS.values():
+                print(f"  {p.name:6s} n_train={p.n_train} n_test={p.n_test} {p.description}")
+            print("estimators:", ", ".join(ESTIMATORS))
+            print("task sets:", "; ".join(f"{k} ({v})" for k, v in TASK_SETS.items()))
+            print("tasks:")
+            for t in list_tasks():
+                task = get_task(t)
+                print(f"  {t:55s} {task.dim_x}x{task.dim_y}  GT {task.mutual_information:.4f}")
+            return 0
+        root = args.results_dir / _experiment_name(args.experiment)
+        if args.command in ("summary", "reevaluate") and not root.is_dir():
+            have = sorted(p.name for p in args.results_dir.iterdir() if p.is_dir()) if args.results_dir.is_dir() else []
+            close = difflib.get_close_matches(args.experiment, have, n=3)
+            raise ValueError(f"no experiment {args.experiment!r} under {args.results_dir}"
+                             + (f"; did you mean {', '.join(close)}?" if close else ""))  # fmt: skip
+        if args.command == "summary":
+            print(summarize(root))
+            _print_table(root)
+            return 0
+        if args.command == "reevaluate":
+            out = None if args.output_experiment is None else args.results_dir / _experiment_name(args.output_experiment)
+            reevaluate(root, out)
+            _print_table(out or root)
+            return 0
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        if args.group_size < 1:
+            raise ValueError(f"--group-size must be at least 1, got {args.group_size}")
         tasks = task_set(args.tasks) if args.tasks in TASK_SETS else _split(args.tasks)
-        if "-" in args.seeds and "," not in args.seeds:
-            lo, hi = (int(s) for s in args.seeds.split("-"))
-            seeds = list(range(lo, hi + 1))
-        else:
-            seeds = [int(s) for s in _split(args.seeds)]
-        cells = make_grid(tasks, _split(args.estimators), seeds, args.protocol, _parse_settings(args.set), args.n_samples)
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(f"{len(cells)} cells -> {root}")
-    run_grid(cells, root, jobs=args.jobs, executor=args.executor, progress=not args.no_progress)
-    print(summarize(root))
-    return 0
+        cells = make_grid(tasks, _split(args.estimators), parse_seeds(args.seeds), args.protocol,
+                          _parse_settings(args.set), args.n_samples)  # fmt: skip
+        done = sum(is_finished(c, root, quiet=True) for c in cells)
+        print(f"{len(cells)} cells ({done} finished) -> {root}", flush=True)
+        run_grid(cells, root, jobs=args.jobs, executor=args.executor, progress=not args.no_progress,
+                 group_size=args.group_size)  # fmt: skip
+        print(summarize(root))
+        _print_table(root)
+        return 0
+    except (ValueError, ResultError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -176,15 +176,18 @@ def exact_estimates(
     reference_std: float = 1.0,
     seed: int = 0,
     stratified: bool = True,
+    small_t: str = "hold",
 ) -> dict[str, est.Estimate]:
     """All four MI forms and the five entropies from closed-form scores, by Monte Carlo over (x_0, t, eps).
+
+    ``small_t``: the treatment of (0, t_eps] (``SDE.integration_points``), the same rule as ``MINDE``'s.
 
     Returns estimates keyed "MINDE-C", "MINDE-C(sigma)", "MINDE-J", "MINDE-J(sigma)", "KL(joint||product)"
     and "H(X)", "H(Y)", "H(X,Y)", "H(X|Y)", "H(Y|X)" (entropies = reference cross-entropy - KL, eq. (H)).
     """
     gen = torch.Generator().manual_seed(seed)
     x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
-    t, w = sde.sample_time(n, importance_sampling, gen, stratified=stratified)
+    t, w = sde.integration_points(n, importance_sampling, gen, stratified=stratified, small_t=small_t)
     noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
     terms = exact_integrands(pair, sde, x0, y0, t, w, noise, reference_std)
     cross = {"X": x0, "Y": y0, "X,Y": torch.cat([x0, y0], dim=1)}
@@ -316,22 +319,25 @@ class DiffusedGaussians:
         return np.random.default_rng(seed).multivariate_normal(self.mean_a, self.cov_a, size=n)
 
     def integrand_samples(
-        self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False
+        self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False,
+        small_t: str = "hold",
     ) -> Tensor:
-        """Per-sample Monte-Carlo integrands w(t) 1/2 g^2 ||s^A_t(x_t) - s^B_t(x_t)||^2, x_0 ~ p^A, x_t ~ kernel."""
+        """Per-sample Monte-Carlo integrands w(t) 1/2 g^2 ||s^A_t(x_t) - s^B_t(x_t)||^2, x_0 ~ p^A, x_t ~ kernel
+        (times and weights from ``SDE.integration_points`` with the ``small_t`` rule)."""
         gen = torch.Generator().manual_seed(seed)
         x0 = torch.as_tensor(self.sample_a(n, seed))
-        t, w = sde.sample_time(n, importance_sampling, gen, stratified=stratified)
+        t, w = sde.integration_points(n, importance_sampling, gen, stratified=stratified, small_t=small_t)
         noise = torch.randn(n, self.dim, generator=gen, dtype=torch.float64)
         x_t = sde.perturb(x0, t, noise)
         alpha, sigma = sde.alpha(t), sde.sigma(t)
         return est.kl_integrand(self.score_a(x_t, alpha, sigma), self.score_b(x_t, alpha, sigma), sde.g2(t), w)
 
     def estimate(
-        self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False
+        self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False,
+        small_t: str = "hold",
     ) -> est.Estimate:
         """Monte-Carlo estimate of 1/2 Int_0^T g^2 E||s^A - s^B||^2 dt (the identity without its end-point term)."""
-        return est.Estimate.from_samples(self.integrand_samples(sde, n, importance_sampling, seed, stratified))
+        return est.Estimate.from_samples(self.integrand_samples(sde, n, importance_sampling, seed, stratified, small_t))
 
 
 def diffused_pair(pair: GaussianPair, alpha_x: float, sigma_x: float, alpha_y: float, sigma_y: float) -> GaussianPair:
@@ -555,10 +561,10 @@ def time_integration_errors(
             ("Monte Carlo, importance-sampled + stratified t", True, True),
         ):
             if strat:
-                draws = [sde.sample_time(k, is_, gen, stratified=True) for _ in range(n_repeats)]
+                draws = [sde.integration_points(k, is_, gen, stratified=True) for _ in range(n_repeats)]
                 t, w = torch.cat([d[0] for d in draws]), torch.cat([d[1] for d in draws])
             else:
-                t, w = sde.sample_time(k * n_repeats, is_, gen)
+                t, w = sde.integration_points(k * n_repeats, is_, gen, stratified=False)
             vals = (target.integrand(sde, t.numpy()) * w.numpy().reshape(-1)).reshape(n_repeats, k).mean(axis=1)
             out.append({"method": method, "K": k, "error": float(np.sqrt(np.mean((vals - exact) ** 2)))})
     return out

@@ -26,7 +26,10 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
-__all__ = ["SDE", "VPSDE", "VESDE", "make_sde"]
+__all__ = ["SDE", "VPSDE", "VESDE", "make_sde", "SMALL_T_RULES"]
+
+#: How an estimator's time integral treats (0, t_eps] (``SDE.integration_points``).
+SMALL_T_RULES: tuple[str, ...] = ("hold", "authors", "exact")
 
 
 class SDE(ABC):
@@ -132,15 +135,66 @@ class SDE(ABC):
         each t is still marginally distributed as above (the estimate stays unbiased) but the time
         integral's Monte-Carlo variance drops.  Returns float64 tensors of shape (n, 1).
         """
-        u = torch.rand(n, 1, generator=generator, device=device, dtype=torch.float64)
-        if stratified:
-            strata = torch.randperm(n, generator=generator, device=device).to(torch.float64).reshape(n, 1)
-            u = (strata + u) / n
+        u = _uniforms(n, generator, device, stratified)
         if importance_sampling:
             t = self.importance_inverse_cdf(u)
             return t, 1.0 / self.importance_density(t)
         span = self.T - self.uniform_eps
         return self.uniform_eps + span * u, torch.full_like(u, span)
+
+    def integration_points(
+        self,
+        n: int,
+        importance_sampling: bool,
+        generator: torch.Generator | None = None,
+        device: torch.device | str = "cpu",
+        stratified: bool = True,
+        small_t: str = "hold",
+    ) -> tuple[Tensor, Tensor]:
+        """Times and weights (t, w) for the Monte-Carlo time integral of an estimator: Int_0^T f dt ≈ mean(w f(t)).
+
+        ``small_t`` says what happens on (0, t_eps], where a *learned* integrand 1/2 g^2 ||eps_diff||^2 / sigma_t^2
+        grows like 1/t (the network's noise difference does not vanish exactly as t -> 0), so that its integral
+        diverges and an estimator that weights draws there by 1/q(t) has no finite mean:
+
+        * ``"hold"`` (default): the integrand is held at its value at t_eps below t_eps, i.e. the estimator
+          integrates t_eps f(t_eps) + Int_{t_eps}^T f dt.  Draws below t_eps are evaluated at t = t_eps, with the
+          weight of where they were drawn, so every weighted draw is bounded and the variance finite for any
+          network.  With exact scores f is smooth at 0 and the change is O(t_eps^2 f'), below 1e-4 nats on every
+          Gaussian check (notebook 01).  Uniform sampling (``importance_sampling=False``) then integrates the same
+          function over t ~ U(0, T), so the two samplers differ in variance only.
+        * ``"authors"``: the authors' code, Z * 1/2 ||eps_diff||^2 for every t drawn from q, i.e. the weight
+          Z sigma_t^2 / g_t^2 at every t (bounded too; below t_eps it under-weights the exact integrand by about
+          t / t_eps); uniform t ~ U(t_eps, T).
+        * ``"exact"``: the exact weight 1/q(t) of the held-constant density (version 0.1 of this package); uniform
+          t ~ U(uniform_eps, T).  Unbiased for exact scores, infinite variance for learned ones: kept only to show
+          what it did.
+
+        Returns float64 tensors of shape (n, 1).
+        """
+        if small_t not in SMALL_T_RULES:
+            raise ValueError(f"unknown small_t rule {small_t!r}: choose one of {', '.join(SMALL_T_RULES)}")
+        if small_t == "exact":
+            return self.sample_time(n, importance_sampling, generator, device, stratified)
+        u = _uniforms(n, generator, device, stratified)
+        if importance_sampling:
+            t = self.importance_inverse_cdf(u)
+            if small_t == "hold":
+                return t.clamp(min=self.t_eps), 1.0 / self.importance_density(t)
+            return t, self.importance_normaliser * self.sigma(t) ** 2 / self.g2(t)
+        if small_t == "hold":
+            return (self.T * u).clamp(min=self.t_eps), torch.full_like(u, self.T)
+        span = self.T - self.t_eps
+        return self.t_eps + span * u, torch.full_like(u, span)
+
+
+def _uniforms(n: int, generator: torch.Generator | None, device: torch.device | str, stratified: bool) -> Tensor:
+    """n draws of U(0, 1), shape (n, 1), float64; ``stratified``: one in each of n equal strata, randomly permuted."""
+    u = torch.rand(n, 1, generator=generator, device=device, dtype=torch.float64)
+    if stratified:
+        strata = torch.randperm(n, generator=generator, device=device).to(torch.float64).reshape(n, 1)
+        u = (strata + u) / n
+    return u
 
 
 class VPSDE(SDE):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -33,8 +33,11 @@ __all__ = [
     "TrainingLog",
     "denoising_loss",
     "train_score_network",
+    "train_score_networks",
+    "TrainingDiverged",
     "torch_threads",
     "resolve_device",
+    "PRECISIONS",
 ]
 
 # (role of X, role of Y) and how often each is trained, per variant.
@@ -51,11 +54,26 @@ LR_SCHEDULES: dict[str, Callable[[float], float]] = {
 }
 
 
+#: Arithmetic of the network during training: float32, or bfloat16 autocast (float32 master weights and optimiser).
+PRECISIONS: tuple[str, ...] = ("float32", "bfloat16")
+
+
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU."""
+    """'auto' -> CUDA when available, else CPU.  An unknown or unavailable device raises ``ValueError``."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"unknown device {device!r} ({exc}); use 'auto', 'cpu' or 'cuda'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was asked for, but this torch build sees no CUDA GPU "
+                         f"(torch {torch.__version__}); use device='auto' or 'cpu'")  # fmt: skip
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device={str(device)!r}: only {torch.cuda.device_count()} CUDA device(s) present")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {str(device)!r} is not supported: use 'auto', 'cpu' or 'cuda'")
+    return dev
 
 
 @contextmanager
@@ -111,6 +129,18 @@ class TrainingLog:
     callbacks: list[tuple[int, object]] = field(default_factory=list)
 
 
+def _trivial_loss(variant: str, dim_x: int, dim_y: int) -> float:
+    """The denoising loss of the network that predicts eps_hat = 0 (the zero-initialised one), averaged over the
+    variant's role mix: the level a trained network must fall below, and the yardstick of divergence."""
+    roles, probs = ROLE_MIX[variant]
+    d = dim_x + dim_y
+    total = 0.0
+    for (rx, ry), p in zip(roles, probs, strict=True):
+        n_diff = dim_x * (rx == Role.DIFFUSED) + dim_y * (ry == Role.DIFFUSED)
+        total += p * (1.0 + (d - n_diff) / d)
+    return total
+
+
 def denoising_loss(
     net: ScoreNetwork,
     sde: SDE,
@@ -118,20 +148,146 @@ def denoising_loss(
     y0: Tensor,
     roles: Tensor,
     importance_sampling: bool,
-    generator: torch.Generator,
+    generator: torch.Generator | Sequence[torch.Generator],
+    precision: str = "float32",
 ) -> Tensor:
-    """Per-batch denoising score-matching loss for per-sample roles (an (n, 2) tensor of Role values)."""
-    n = x0.shape[0]
-    t, _ = sde.sample_time(n, importance_sampling, generator, device=x0.device)
-    noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=generator, device=x0.device, dtype=x0.dtype)
+    """Denoising score-matching loss for per-sample roles (an (n, 2) tensor of Role values), one value per member.
+
+    Single network: x0 (n, dx), y0 (n, dy), one generator; returns a scalar.  Stacked members: x0 (K, n, dx),
+    y0 (K, n, dy), roles (K, n, 2) and one generator per member (member k's times and noise come from its own
+    generator, as if it were trained alone); returns the K per-member losses.  ``precision="bfloat16"`` runs the
+    network under bfloat16 autocast (the loss is computed in float32).
+    """
+    stacked = x0.ndim == 3
+    gens = list(generator) if stacked else [generator]
+    n, d = x0.shape[-2], x0.shape[-1] + y0.shape[-1]
+    draws = [(sde.sample_time(n, importance_sampling, g, device=x0.device)[0],
+              torch.randn(n, d, generator=g, device=x0.device, dtype=x0.dtype)) for g in gens]  # fmt: skip
+    t = torch.stack([a for a, _ in draws]) if stacked else draws[0][0]
+    noise = torch.stack([b for _, b in draws]) if stacked else draws[0][1]
     inp, times, diffused = inputs_for_roles(sde, x0, y0, t, noise, roles)
-    eps_hat = net(inp, times.to(x0.dtype))
+    with torch.autocast(x0.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        eps_hat = net(inp, times.to(x0.dtype))
+    eps_hat = eps_hat.to(x0.dtype)
     mask = diffused.to(x0.dtype)
-    n_diff = mask.sum(dim=1)
-    dim = mask.shape[1]
-    weight = 1.0 + (dim - n_diff) / dim
-    per_sample = ((eps_hat - noise) ** 2 * mask).sum(dim=1) / n_diff
-    return (weight * per_sample).mean()
+    n_diff = mask.sum(dim=-1)
+    weight = 1.0 + (d - n_diff) / d
+    per_sample = ((eps_hat - noise) ** 2 * mask).sum(dim=-1) / n_diff
+    return (weight * per_sample).mean(dim=-1)
+
+
+class TrainingDiverged(FloatingPointError):
+    """The denoising loss became NaN/inf or exploded: the estimate would be meaningless."""
+
+
+def train_score_networks(
+    net: ScoreNetwork,
+    sde: SDE,
+    x: Tensor,
+    y: Tensor,
+    variant: str,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    ema_decay: float = 0.999,
+    importance_sampling: bool = True,
+    seeds: Sequence[int] = (0,),
+    progress: bool = True,
+    lr_schedule: str = "constant",
+    log_every: int = 100,
+    callback: Callable[[int, nn.Module], object] | None = None,
+    callback_every: int = 0,
+    names: Sequence[str] | None = None,
+    precision: str = "float32",
+) -> tuple[EMA, TrainingLog]:
+    """Train the ``net.members`` stacked networks of ``net`` in place, member k on (x[k], y[k]) (tensors of shape
+    (K, n, dx) and (K, n, dy), already on the device) with its own seed ``seeds[k]``, for ``steps`` Adam steps.
+
+    Every step draws, for each member from its own generator and in this order, the batch rows, the roles, the
+    times and the noise; the members' losses are summed, so each member's gradient is that of its own loss and
+    Adam (element-wise) updates each member as if it were trained alone.  ``steps``, ``batch_size``, ``lr`` and
+    the schedule are shared.  Returns the EMA of the weights (``ema.module`` for evaluation) and a
+    ``TrainingLog`` whose ``losses`` hold one list of K member losses per logged step.
+
+    Divergence raises ``TrainingDiverged`` naming the member: a NaN/inf loss, a mean loss (over ``log_every``
+    steps) above 3x that of the
+    network that predicts zero noise (at the start of training every loss is below it), or a final loss no better
+    than it.
+    ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
+    """
+    if variant not in ROLE_MIX:
+        raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    k = net.members
+    if x.ndim != 3 or y.ndim != 3 or x.shape[0] != k or y.shape[0] != k or x.shape[1] != y.shape[1]:
+        raise ValueError(f"need x (K, n, dx) and y (K, n, dy) for K={k} members, got {tuple(x.shape)} and {tuple(y.shape)}")
+    seeds = [int(s) for s in seeds]
+    if len(seeds) != k:
+        raise ValueError(f"need one seed per member: {k} members, {len(seeds)} seeds")
+    names = list(names) if names is not None else [f"member {m} (seed {s})" for m, s in enumerate(seeds)]
+    schedule = LR_SCHEDULES[lr_schedule]
+    device = x.device
+    gens = [torch.Generator(device=device).manual_seed(s) for s in seeds]
+    roles, probs = ROLE_MIX[variant]
+    # the role pairs repeated in proportion to their probabilities (quarters), so a role is one uniform draw
+    repeated = [pair for pair, p in zip(roles, probs, strict=True) for _ in range(round(4 * p))]
+    role_table = torch.tensor([[int(a), int(b)] for a, b in repeated], device=device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)
+    ema = EMA(net, ema_decay)
+    log = TrainingLog()
+    n = x.shape[1]
+    members = torch.arange(k, device=device).unsqueeze(1)
+    trivial = _trivial_loss(variant, x.shape[2], y.shape[2])
+    running, count = torch.zeros(k, device=device), 0
+    start = time.perf_counter()
+    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"MINDE-{variant.upper()} x{k}", mininterval=1.0, leave=False)
+    net.train()
+    for step in bar:
+        idx, r = [], []
+        for g in gens:
+            idx.append(torch.randint(n, (batch_size,), generator=g, device=device))
+            r.append(role_table[torch.randint(len(role_table), (batch_size,), generator=g, device=device)])
+        rows = torch.stack(idx)
+        losses = denoising_loss(net, sde, x[members, rows], y[members, rows], torch.stack(r), importance_sampling, gens,
+                                precision)  # fmt: skip
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        if lr_schedule != "constant":
+            optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
+        optimizer.step()
+        ema.update()
+        running += losses.detach().reshape(k)
+        count += 1
+        if step % log_every == 0 or step == steps:
+            mean_loss = (running / count).tolist()
+            _check_divergence(mean_loss, trivial, step, steps, lr, names)
+            log.steps.append(step)
+            log.losses.append(mean_loss)
+            bar.set_postfix(loss=f"{sum(mean_loss) / k:.4f}", refresh=False)
+            running, count = torch.zeros(k, device=device), 0
+        if callback is not None and callback_every and (step % callback_every == 0 or step == steps):
+            log.callbacks.append((step, callback(step, ema.module)))
+    log.seconds = time.perf_counter() - start
+    return ema, log
+
+
+def _check_divergence(mean_loss: list[float], trivial: float, step: int, steps: int, lr: float, names: list[str]) -> None:
+    for name, loss in zip(names, mean_loss, strict=True):
+        problem = None
+        if not math.isfinite(loss):
+            problem = f"the loss became {loss}"
+        elif loss > 3 * trivial:
+            problem = f"the loss exploded to {loss:.3g} (predicting zero noise gives {trivial:.3g})"
+        elif step == steps and loss >= trivial:
+            problem = f"the final loss {loss:.3g} is no better than predicting zero noise ({trivial:.3g})"
+        if problem:
+            raise TrainingDiverged(
+                f"training diverged for {name} at step {step} of {steps}: {problem}; "
+                f"lower the learning rate (lr={lr:g}) or check the data"
+            )
 
 
 def train_score_network(
@@ -152,52 +308,12 @@ def train_score_network(
     callback: Callable[[int, nn.Module], object] | None = None,
     callback_every: int = 0,
 ) -> tuple[EMA, TrainingLog]:
-    """Train ``net`` in place on (x, y) (tensors already on the device) for ``steps`` Adam steps.
-
-    Returns the EMA of the weights (use ``ema.module`` for evaluation) and a ``TrainingLog``.
-    ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
-    ``lr_schedule``: "constant" (the paper) or "cosine" (decay from ``lr`` to 0 over the run).
-    """
-    if variant not in ROLE_MIX:
-        raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
-    schedule = LR_SCHEDULES[lr_schedule]
-    device = x.device
-    gen = torch.Generator(device=device).manual_seed(seed)
-    roles, probs = ROLE_MIX[variant]
-    # the role pairs repeated in proportion to their probabilities (quarters), so a role is one uniform draw
-    repeated = [pair for pair, p in zip(roles, probs, strict=True) for _ in range(round(4 * p))]
-    role_table = torch.tensor([[int(a), int(b)] for a, b in repeated], device=device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)
-    ema = EMA(net, ema_decay)
-    log = TrainingLog()
-    n = x.shape[0]
-    running, count = torch.zeros((), device=device), 0
-    start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"MINDE-{variant.upper()}", mininterval=1.0, leave=False)
-    net.train()
-    for step in bar:
-        idx = torch.randint(n, (batch_size,), generator=gen, device=device)
-        r = role_table[torch.randint(len(role_table), (batch_size,), generator=gen, device=device)]
-        loss = denoising_loss(net, sde, x[idx], y[idx], r, importance_sampling, gen)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if lr_schedule != "constant":
-            optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
-        optimizer.step()
-        ema.update()
-        running += loss.detach()
-        count += 1
-        if step % log_every == 0 or step == steps:
-            mean_loss = float(running) / count
-            if not math.isfinite(mean_loss):
-                raise FloatingPointError(f"training diverged at step {step} (loss {mean_loss}); lower the learning rate")
-            log.steps.append(step)
-            log.losses.append(mean_loss)
-            bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
-            running, count = torch.zeros((), device=device), 0
-        if callback is not None and callback_every and (step % callback_every == 0 or step == steps):
-            log.callbacks.append((step, callback(step, ema.module)))
-    log.seconds = time.perf_counter() - start
+    """``train_score_networks`` for one network (``members=1``) on x (n, dx), y (n, dy): the losses in the log are
+    plain floats.  ``lr_schedule``: "constant" (the paper) or "cosine" (decay from ``lr`` to 0 over the run)."""
+    if net.members != 1:
+        raise ValueError(f"train_score_network trains one network; this one stacks {net.members} (use train_score_networks)")
+    ema, log = train_score_networks(net, sde, x.unsqueeze(0), y.unsqueeze(0), variant, steps, batch_size, lr, ema_decay,
+                                    importance_sampling, [seed], progress, lr_schedule, log_every, callback, callback_every,
+                                    names=[f"seed {seed}"])  # fmt: skip
+    log.losses = [v[0] for v in log.losses]
     return ema, log

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["as_matrix", "check_pair", "Standardizer", "RankGaussianizer"]
+__all__ = ["as_matrix", "check_pair", "check_int", "check_float", "Standardizer", "RankGaussianizer"]
 
 
 def as_matrix(a: object, name: str) -> np.ndarray:
     """Convert numpy / torch / nested lists to a float64 array of shape (n, d); (n,) becomes (n, 1)."""
-    if hasattr(a, "detach") and hasattr(a, "cpu"):  # torch tensor
-        a = a.detach().cpu().numpy()
+    if hasattr(a, "detach") and hasattr(a, "cpu"):  # torch tensor (bfloat16 and float16 have no numpy dtype)
+        a = a.detach().cpu()
+        if a.is_floating_point() and a.dtype in (torch_half_types() or ()):
+            a = a.float()
+        a = a.numpy()
     try:
         arr = np.asarray(a)
     except Exception as exc:  # ragged lists and the like
@@ -32,7 +35,23 @@ def as_matrix(a: object, name: str) -> np.ndarray:
     if bad.any():
         rows = np.unique(np.nonzero(bad)[0])
         raise ValueError(f"{name} contains NaN or inf in {len(rows)} row(s), first at row {rows[0]}")
+    big = np.abs(arr).max(axis=0) > _LARGEST_SAFE
+    if big.any():
+        raise ValueError(f"{name} has values too large to standardise (|value| > {_LARGEST_SAFE:.0e} in column(s) "
+                         f"{np.nonzero(big)[0].tolist()}: their variance overflows float64); rescale the data")  # fmt: skip
     return arr
+
+
+#: Above this magnitude a column's variance (a sum of squares) overflows float64.
+_LARGEST_SAFE = 1e150
+
+
+def torch_half_types() -> tuple:
+    """torch's 16-bit float dtypes (converted to float32 before numpy), or () when torch is not imported."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return (torch.bfloat16, torch.float16) if torch is not None else ()
 
 
 def check_pair(x: object, y: object, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +74,10 @@ class Standardizer:
     @classmethod
     def fit(cls, a: np.ndarray, name: str) -> Standardizer:
         mean, std = a.mean(axis=0), a.std(axis=0)
-        const = np.nonzero(std <= 1e-12 * np.maximum(1.0, np.abs(mean)))[0]
+        # relative test: a column at the 1e-15 scale that varies is not constant; one whose spread is below
+        # float64 resolution of its own magnitude is
+        scale = np.max(np.abs(a), axis=0)
+        const = np.nonzero(~(std > 1e-12 * scale))[0]
         if len(const):
             raise ValueError(f"{name} has constant (zero-variance) column(s) {const.tolist()}: MI is undefined for them")
         return cls(mean, std)
@@ -121,3 +143,31 @@ class RankGaussianizer:
             v = np.where(col > q[-1], zq[-1] + np.log1p(np.maximum(col - q[-1], 0.0) * hi_slope), v)
             out[:, j] = v
         return out
+
+
+def check_int(name: str, value: object, minimum: int | None = None) -> int:
+    """``value`` as an int, refusing bools, non-integral floats, strings, None and inf, and values below ``minimum``."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not ok and isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        ok = True
+    if not ok:
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    out = int(value)
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {out}")
+    return out
+
+
+def check_float(name: str, value: object, low: float | None = None, high: float | None = None,
+                low_open: bool = True, high_open: bool = True) -> float:  # fmt: skip
+    """``value`` as a finite float inside (low, high) (``low_open``/``high_open`` False: the end is included)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {out}")
+    if low is not None and (out <= low if low_open else out < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {out}")
+    if high is not None and (out >= high if high_open else out > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {out}")
+    return out

@@ -76,7 +76,7 @@ def test_checkpoints_resume_and_refuse_other_data(fitted, data, tmp_path, monkey
         (dict(seed=3), "'seed' is set per member"),
         (dict(variant="j"), "'variant' is set per member"),
         (dict(variants=("c",), variant_kwargs={"j": {"steps": 10}}), "not among the variants"),
-        (dict(steps=0), "invalid parameter"),
+        (dict(steps=0), "steps must be at least 1"),
     ],
 )
 def test_bad_parameters_fail_before_training(kwargs, message):

@@ -73,9 +73,9 @@ def test_parallel_workers_and_submitit_local(tmp_path):
 
 
 def test_cli_reports_unknown_names(capsys):
-    with pytest.raises(SystemExit):
-        ex.main(["run", "--experiment", "x", "--tasks", "1v1-normal-0.75", "--estimators", "KSGG"])
-    assert "unknown estimator 'KSGG'" in capsys.readouterr().err
+    assert ex.main(["run", "--experiment", "x", "--tasks", "1v1-normal-0.75", "--estimators", "KSGG"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown estimator 'KSGG'; did you mean KSG?" in err and len(err.strip().splitlines()) == 1
 
 
 def test_named_task_sets():
