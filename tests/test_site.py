@@ -246,13 +246,28 @@ def visits(site: Path) -> dict[str, Visit]:
                 console = [f"{e['level']}: {e['message']}" for e in driver.get_log("browser") if e["level"] == "SEVERE"]
                 requests = _requests(driver.get_log("performance"))
                 result[page] = Visit(page, server.url, console, requests, data, shot, time.perf_counter() - start)
-                print(f"[{k}/{len(pages)}] {page}: {time.perf_counter() - start:.1f} s, {data['math']} math, "
-                      f"{len(data['images'])} images, {len(data['links'])} links", flush=True)
+                print(
+                    f"[{k}/{len(pages)}] {page}: {time.perf_counter() - start:.1f} s, {data['math']} math, "
+                    f"{len(data['images'])} images, {len(data['links'])} links",
+                    flush=True,
+                )
         finally:
             driver.quit()
-    (OUT / "report.json").write_text(json.dumps({p: {"console": v.console, "requests": v.requests, "seconds": v.seconds,
-                                                     "math": v.data["math"], "images": len(v.data["images"])}
-                                                 for p, v in result.items()}, indent=1))
+    (OUT / "report.json").write_text(
+        json.dumps(
+            {
+                p: {
+                    "console": v.console,
+                    "requests": v.requests,
+                    "seconds": v.seconds,
+                    "math": v.data["math"],
+                    "images": len(v.data["images"]),
+                }
+                for p, v in result.items()
+            },
+            indent=1,
+        )
+    )
     return result
 
 

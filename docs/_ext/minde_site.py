@@ -138,7 +138,7 @@ def chapter_notebook(chapter: Chapter) -> tuple[nbformat.NotebookNode, str]:
     else:
         title = match.group(1).strip()
     box = rerun_box(chapter, nb, notebook_parameters(chapter.path))
-    first.source = f"{first.source[: match.end()].rstrip()}\n\n{box}\n{first.source[match.end():].lstrip()}"
+    first.source = f"{first.source[: match.end()].rstrip()}\n\n{box}\n{first.source[match.end() :].lstrip()}"
     return nb, title
 
 
