@@ -4,8 +4,8 @@ At ``config-inited`` it writes, next to the hand-written pages in ``docs/``:
 
 * ``chapters/NN_*.ipynb``: each committed notebook of ``notebooks/``, outputs untouched (nothing is executed),
   with a "Rerun this chapter" box after its title: the ``python -m minde.notebooks`` command with every
-  parameter of its ``parameters`` cell at its default (read by ``papermill.inspect_notebook``), a link to the
-  source notebook, and when and how long the committed run took (papermill's metadata);
+  parameter of its ``parameters`` cell at its default (read by ``papermill.inspect_notebook``) and a link to the
+  source notebook;
 * ``figures.md``: ``figures/README.md`` with a thumbnail of each figure (linked to the full image) and its
   notebook number linked to the chapter;
 * ``_generated/toc.md``: the sidebar (toctrees) that ``index.md`` includes: the chapters in order, then the
@@ -100,23 +100,14 @@ def rerun_command(chapter: Chapter, parameters: dict[str, dict[str, str]]) -> st
     return " \\\n".join(lines)
 
 
-def run_record(nb: nbformat.NotebookNode) -> str:
-    """'executed on 2026-11-29 in 25 s' from papermill's metadata of the committed run ('' if absent)."""
-    meta = nb.metadata.get("papermill", {})
-    end, duration = meta.get("end_time"), meta.get("duration")
-    if not end or duration is None:
-        return ""
-    return f" The outputs on this page are those of the committed run, executed on {end[:10]} in {duration:.0f} s."
-
-
-def rerun_box(chapter: Chapter, nb: nbformat.NotebookNode, parameters: dict[str, dict[str, str]]) -> str:
+def rerun_box(chapter: Chapter, parameters: dict[str, dict[str, str]]) -> str:
     # from docs/chapters/ back to the repository's notebooks/
     source = f"../../{chapter.repo_path}"
     fence = "`" * 3
     return (
         ":::{admonition} Rerun this chapter\n"
         ":class: tip rerun-chapter\n\n"
-        f"Source notebook: {{download}}`{chapter.path.name} <{source}>`.{run_record(nb)} "
+        f"Source notebook: {{download}}`{chapter.path.name} <{source}>`. "
         "Building this site executed nothing. To rerun the notebook, from the repository root after "
         "`make install` (every parameter of its `parameters` cell is listed at its default: change any value, or "
         "drop the ones you keep; `python -m minde.notebooks --help` says where the executed copy goes):\n\n"
@@ -137,7 +128,7 @@ def chapter_notebook(chapter: Chapter) -> tuple[nbformat.NotebookNode, str]:
         first, match = nb.cells[0], re.match(r".*\n", nb.cells[0].source)
     else:
         title = match.group(1).strip()
-    box = rerun_box(chapter, nb, notebook_parameters(chapter.path))
+    box = rerun_box(chapter, notebook_parameters(chapter.path))
     first.source = f"{first.source[: match.end()].rstrip()}\n\n{box}\n{first.source[match.end() :].lstrip()}"
     return nb, title
 
