@@ -271,9 +271,11 @@ def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: i
     return total / repeats
 
 
-def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray], checkpoint: Path | None = None) -> dict:
+def _fit_one(
+    estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray], checkpoint: tuple[Path, Path] | None = None
+) -> dict:
     """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics.  A MINDE network is kept
-    at ``checkpoint`` (without its data: ``cell_data`` re-creates them)."""
+    at ``checkpoint`` = (models folder, path inside it), without its data (``cell_data`` re-creates them)."""
     minde = estimator.startswith("MINDE")
     d, dropped = _drop_constant(d, "train" if minde else "all")
     base = {"dim_x": int(d["x_train"].shape[1]), "dim_y": int(d["y_train"].shape[1]), "y_constant_columns_dropped": dropped}
@@ -312,9 +314,10 @@ def _fit_one(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndar
                                               names[1]: {"estimate": r.mi_sigma, "stderr": r.mi_sigma_stderr}}
                                        for rule, r in other.items()}}  # fmt: skip
         if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            est.save(checkpoint, include_data=False)
-            extra["checkpoint"] = os.path.relpath(checkpoint, REPO)
+            folder, rel = checkpoint
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            est.save(folder / rel, include_data=False)
+            extra["checkpoint"] = str(rel)
     else:
         from . import baselines
 
@@ -408,8 +411,9 @@ def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> d
     if cell.test == "a" and cell.r == 0:
         data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
         data["num"]["y_test"] = data["num"]["y_test"][:, :0]
-    ckpt = models_dir(root) / cell.path(Path("."))
-    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d, ckpt.with_suffix(f".{role}.pt")) for role, d in data.items()}
+    rel = cell.path(Path("."))
+    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d, (models_dir(root), rel.with_suffix(f".{role}.pt")))
+            for role, d in data.items()}  # fmt: skip
     ratio = None
     if cell.test == "b":
         ratio = {n: _ratio(fits["num"]["estimates"][n], fits["den"]["estimates"][n]) for n in fits["num"]["estimates"]}

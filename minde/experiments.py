@@ -8,7 +8,7 @@
 
 Each finished cell is written atomically to ``data/results/<experiment>/<task>/<estimator><tag>/seed<k>.json``
 with the estimate(s), ground truth, errors, wall and CPU time, all parameters, seed, package version, git commit
-and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``), so
+and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``; ``models_dir``), so
 that ``reevaluate`` can re-read an experiment with changed estimator code in minutes.  Rerunning the same command
 skips finished cells; the machinery that makes this safe (claims, no orphan workers, broken files recomputed) is
 ``minde.runner``.  MINDE cells of one shape (same estimator, settings, protocol, dimensions) are trained together,
@@ -53,7 +53,7 @@ from .runner import (
 __all__ = [
     "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS", "DEFAULT_RESULTS", "DEFAULT_MODELS",
     "task_set", "run_cell", "run_grid", "make_grid", "summarize", "reevaluate", "load_results", "write_json_atomic",
-    "models_dir", "main",
+    "models_dir", "cells_of", "main",
 ]  # fmt: skip
 
 DEFAULT_RESULTS = REPO / "data" / "results"
@@ -253,14 +253,19 @@ class Cell:
 
 
 def models_dir(root: Path) -> Path:
-    """Where the networks of the experiment in ``root`` are kept: ``data/models/<experiment>`` for an experiment of
-    ``data/results``, else ``<root>/_models``."""
+    """Where the networks of the experiment in ``root`` are kept: for ``<base>/results*/<experiment>`` the sibling
+    ``<base>/models*/<experiment>`` (``data/results/minde-cpu`` -> ``data/models/minde-cpu``), else
+    ``<root>/_models``."""
     root = Path(root)
-    return DEFAULT_MODELS / root.name if root.parent.resolve() == DEFAULT_RESULTS.resolve() else root / "_models"
+    base = root.parent
+    if base.name.startswith("results"):
+        return base.with_name("models" + base.name[len("results"):]) / root.name
+    return root / "_models"
 
 
-def _checkpoint(cell: Cell, root: Path) -> Path:
-    return models_dir(root) / cell.path(Path(".")).with_suffix(".pt")
+def _checkpoint(cell: Cell) -> Path:
+    """A cell's network, relative to its experiment's ``models_dir``."""
+    return cell.path(Path(".")).with_suffix(".pt")
 
 
 def _data(cell: Cell):
@@ -351,7 +356,7 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
     for cell, est, (task, x, y, n_train, n_test) in zip(cells, ests, prepared, strict=True):
         t0, c0 = time.perf_counter(), time.process_time()
         evaluation = _minde_evaluation(cell, est, x[n_train:], y[n_train:], float(task.mutual_information))
-        ckpt = _checkpoint(cell, root)
+        ckpt = models_dir(root) / _checkpoint(cell)
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         est.save(ckpt, include_data=False)
         k = len(cells)
@@ -361,7 +366,7 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
             "trained_together": {"models": k, "cells": [c.label() for c in cells], "seconds": train_seconds,
                                  "cpu_seconds": train_cpu},
             "params": est.config(), "steps": est.steps, "fit_info": est.fit_info,
-            "loss_curve": [est.log.steps, est.log.losses], "checkpoint": os.path.relpath(ckpt, REPO),
+            "loss_curve": [est.log.steps, est.log.losses], "checkpoint": str(_checkpoint(cell)),
         } | _provenance()  # fmt: skip
         payloads.append(write_cell_result(cell.path(root), payload))
     return payloads
@@ -484,6 +489,26 @@ def run_grid(
                      report=_report if progress else None, slurm=slurm)  # fmt: skip
 
 
+# --- the cells of an existing experiment -----------------------------------------------------------
+def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterable[int] | None = None) -> list[Cell]:
+    """The cells behind the results in ``root`` (task, estimator, seed, protocol, settings, sample size), optionally
+    only those of some estimators and seeds: to run the same grid again on other code (``replicate``)."""
+    wanted_e = None if estimators is None else {_lookup(e, ESTIMATORS, "estimator") for e in estimators}
+    wanted_s = None if seeds is None else set(seeds)
+    cells = []
+    for payload in load_results(root):
+        if wanted_e is not None and payload["estimator"] not in wanted_e:
+            continue
+        if wanted_s is not None and payload["seed"] not in wanted_s:
+            continue
+        p = PROTOCOLS[payload["protocol"]]
+        total = payload["n_train"] + payload["n_test"]
+        n_samples = None if total == p.n_train + p.n_test else total
+        cells.append(Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
+                          tuple(sorted(payload.get("settings", {}).items())), n_samples))  # fmt: skip
+    return cells
+
+
 # --- re-evaluation from checkpoints ----------------------------------------------------------------
 def reevaluate(root: Path, output: Path | None = None, progress: bool = True) -> list[dict]:
     """Re-read every MINDE cell of the experiment in ``root`` from its kept network, with the current estimator
@@ -504,7 +529,7 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
         payload = read_result(path, Cell.required_keys)
         if not payload["estimator"].startswith("MINDE"):
             continue
-        ckpt = REPO / payload["checkpoint"] if payload.get("checkpoint") else None
+        ckpt = models_dir(root) / payload["checkpoint"] if payload.get("checkpoint") else None
         if ckpt is None or not ckpt.exists():
             missing.append(str(path.relative_to(root)))
             continue
@@ -645,6 +670,15 @@ def main(argv: list[str] | None = None) -> int:
     reev.add_argument("--experiment", required=True)
     reev.add_argument("--output-experiment", default=None, help="write there instead of in place")
     reev.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    rep = sub.add_parser("replicate", help="run the cells of an existing experiment again, into another results folder")
+    rep.add_argument("--experiment", required=True)
+    rep.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
+    rep.add_argument("--into", type=Path, required=True, help="results folder of the new run (e.g. data/results-next)")
+    rep.add_argument("--estimators", default=None, help="only these estimators (default: all)")
+    rep.add_argument("--seeds", default=None, help="only these seeds (default: all)")
+    rep.add_argument("--jobs", type=int, default=1)
+    rep.add_argument("--group-size", type=int, default=8)
+    rep.add_argument("--no-progress", action="store_true")
     sub.add_parser("list", help="list tasks, estimators and protocols")
     args = parser.parse_args(argv)
 
@@ -663,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {t:55s} {task.dim_x}x{task.dim_y}  GT {task.mutual_information:.4f}")
             return 0
         root = args.results_dir / _experiment_name(args.experiment)
-        if args.command in ("summary", "reevaluate") and not root.is_dir():
+        if args.command in ("summary", "reevaluate", "replicate") and not root.is_dir():
             have = sorted(p.name for p in args.results_dir.iterdir() if p.is_dir()) if args.results_dir.is_dir() else []
             close = difflib.get_close_matches(args.experiment, have, n=3)
             raise ValueError(f"no experiment {args.experiment!r} under {args.results_dir}"
@@ -679,6 +713,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        if args.command == "replicate":
+            cells = cells_of(root, None if args.estimators is None else _split(args.estimators),
+                             None if args.seeds is None else parse_seeds(args.seeds))  # fmt: skip
+            target = args.into / args.experiment
+            print(f"{len(cells)} cells of {root} -> {target}", flush=True)
+            run_grid(cells, target, jobs=args.jobs, progress=not args.no_progress, group_size=args.group_size)
+            print(summarize(target))
+            _print_table(target)
+            return 0
         if args.group_size < 1:
             raise ValueError(f"--group-size must be at least 1, got {args.group_size}")
         tasks = task_set(args.tasks) if args.tasks in TASK_SETS else _split(args.tasks)

@@ -1,0 +1,165 @@
+"""Fault injection for the one runner (``minde.runner``, driven through ``python -m minde.experiments``): SIGKILL,
+broken result files, concurrent runners, and the checks that refuse a bad grid before any cell runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from minde import experiments as ex
+from minde import runner
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "minde.experiments"]
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+GRID = ["--protocol", "smoke", "--tasks", "1v1-normal-0.75,1v1-additive-0.1,1v1-additive-0.75", "--estimators", "MINDE-C",
+        "--seeds", "0-1", "--set", "steps=1500", "--group-size", "1", "--no-progress"]  # fmt: skip
+
+
+def test_sigkill_leaves_no_worker_and_the_rerun_completes_only_the_missing_cells(tmp_path):
+    root = tmp_path / "results"
+    args = [*CLI, "run", "--experiment", "kill", "--results-dir", str(root), "--jobs", "2", *GRID]
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    workers: list[int] = []
+    while time.time() < deadline and not list(root.rglob("seed*.json")):
+        workers = sorted(set(workers) | set(_children(proc.pid)))
+        time.sleep(0.2)
+    assert list(root.rglob("seed*.json")), "no cell finished in time"
+    workers = sorted(set(workers) | set(_children(proc.pid)))
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(2.0)
+    assert not [w for w in workers if _running(w)], "worker processes outlived the killed runner"
+    finished = {p: p.stat().st_mtime_ns for p in root.rglob("seed*.json")}
+    time.sleep(0.5)  # let any (wrongly) surviving worker write, so that the check below would see it
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("seed*.json")} == finished
+    done = cli("run", "--experiment", "kill", "--results-dir", str(root), "--jobs", "2", *GRID)
+    assert done.returncode == 0, done.stderr
+    after = {p: p.stat().st_mtime_ns for p in root.rglob("seed*.json")}
+    assert len(after) == 6
+    assert all(after[p] == t for p, t in finished.items()), "a finished cell was recomputed"
+    assert not list(root.rglob("*.claim")) and not list(root.rglob(".*.tmp*"))
+
+
+def test_truncated_and_empty_results_are_reported_and_recomputed(tmp_path, capsys):
+    cells = ex.make_grid(["1v1-normal-0.75", "1v1-additive-0.1", "1v1-additive-0.75"], ["CCA"], [0], "smoke")
+    ex.run_grid(cells, tmp_path, progress=False)
+    truncated, empty = cells[0].path(tmp_path), cells[1].path(tmp_path)
+    truncated.write_text(truncated.read_text()[:40])
+    empty.write_text("")
+    with pytest.raises(runner.ResultError, match="seed0.json"):
+        ex.load_results(tmp_path)  # the loader names the file it could not read
+    with pytest.raises(runner.ResultError, match=f"{truncated}.*not valid JSON"):
+        runner.read_result(truncated)
+    redone = ex.run_grid(cells, tmp_path, progress=False)
+    assert len(redone) == 2
+    err = capsys.readouterr().err
+    assert str(truncated) in err and "not valid JSON" in err and str(empty) in err and "is empty" in err
+    assert len(ex.load_results(tmp_path)) == 3
+    keyless = cells[2].path(tmp_path)
+    keyless.write_text(json.dumps({"task": "x"}))
+    assert len(ex.run_grid(cells, tmp_path, progress=False)) == 1
+
+
+def test_two_concurrent_runners_share_one_grid(tmp_path):
+    root = tmp_path / "results"
+    with_progress = [a for a in GRID if a != "--no-progress"]  # each computed cell prints a "| GT " line
+    args = [*CLI, "run", "--experiment", "shared", "--results-dir", str(root), "--jobs", "1", *with_progress]
+    procs = [subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=400)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    computed = [line for out in outs for line in out.splitlines() if "| GT " in line]
+    assert len(computed) == 6, "a cell was computed by both runners (or by neither)"
+    assert all(sum("| GT " in line for line in out.splitlines()) > 0 for out in outs), "one runner did all the work"
+    assert len(list(root.rglob("seed*.json"))) == 6 and not list(root.rglob("*.claim"))
+
+
+def test_a_stale_claim_of_a_dead_runner_is_taken_over(tmp_path):
+    cell = ex.make_grid(["1v1-normal-0.75"], ["CCA"], [0], "smoke")[0]
+    claim = cell.path(tmp_path).with_name("seed0.json.claim")
+    claim.parent.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    claim.write_text(json.dumps({"pid": int(dead.stdout), "host": os.uname().nodename}))
+    assert len(ex.run_grid([cell], tmp_path, progress=False, group_size=1)) == 1
+    assert not claim.exists()
+
+
+def test_write_json_atomic_is_strict_json_and_stale_temp_files_go(tmp_path):
+    path = tmp_path / "a" / "r.json"
+    runner.write_json_atomic(path, {"x": float("nan"), "y": [1.0, float("inf")], "z": 2})
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"x": None, "y": [1.0, None], "z": 2}
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = path.with_name(f".r.json.tmp{int(dead.stdout)}")
+    live = path.with_name(f".r.json.tmp{os.getpid()}")
+    stale.write_text("{")
+    live.write_text("{")
+    assert runner.clean_stale_temp_files(tmp_path) == [stale]
+    assert live.exists() and not stale.exists()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "foo=1"], "setting 'foo' applies to none of MINDE-C"),
+        (["--set", "step=10"], "did you mean steps"),
+        (["--set", "steps=-1"], "steps must be at least 1"),
+        (["--set", "sde=foo"], "unknown SDE 'foo'"),
+        (["--set", "seed=3"], "set by the runner"),
+        (["--n-samples", "-5"], "n_samples must be an integer of at least 100"),
+        (["--seeds", "a-b"], "cannot read --seeds 'a-b'"),
+        (["--seeds", "3-1"], "cannot read --seeds '3-1'"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--experiment", "../x"], "must be a plain folder name"),
+        (["--tasks", "1v1-normal"], "unknown task id '1v1-normal'"),
+    ],
+)
+def test_a_bad_grid_is_one_line_and_exit_2_before_any_cell(tmp_path, args, message):
+    flags = {"--experiment": "bad", "--tasks": "1v1-normal-0.75", "--estimators": "MINDE-C", "--protocol": "smoke"}
+    flags |= dict(zip(args[::2], args[1::2], strict=True))
+    out = cli("run", "--results-dir", str(tmp_path), *(a for pair in flags.items() for a in pair))
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_settings_go_only_to_the_estimators_that_take_them():
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C", "KSG"], [0], "smoke", settings={"steps": 500})
+    tags = {c.estimator: c.tag for c in cells}
+    assert tags == {"MINDE-C": "+steps=500", "KSG": ""}
+    with pytest.raises(ValueError, match="the grid is empty"):
+        ex.make_grid([], ["KSG"], [0], "smoke")
+
+
+def test_summary_and_run_need_an_experiment_that_exists_and_explicit_tasks(tmp_path):
+    out = cli("summary", "--experiment", "nothing-here", "--results-dir", str(tmp_path))
+    assert out.returncode == 2 and "no experiment 'nothing-here'" in out.stderr and len(out.stderr.splitlines()) == 1
+    out = cli("run", "--experiment", "x", "--results-dir", str(tmp_path))
+    assert out.returncode == 2 and "--tasks" in out.stderr and "Traceback" not in out.stderr
