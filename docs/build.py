@@ -1,8 +1,7 @@
 """Build the companion's site from the committed notebooks (``make site``): ``python docs/build.py [OUTDIR]``.
 
 Runs Sphinx on ``docs/`` (see ``docs/conf.py``) into ``build/site/`` by default, and prints the time taken and
-the number of pages.  Nothing is executed: the chapters show the notebooks' saved outputs.  Incremental: a
-second build only rereads what changed.
+the number of pages.  Nothing is executed: the chapters show the notebooks' saved outputs.
 
 Every Sphinx warning fails the build (a broken include, link, image, toctree entry or notebook), except the
 docutils complaints about the formatting of a docstring of the ``minde`` package: those are listed, with where
@@ -45,7 +44,10 @@ def build(outdir: Path = SITE) -> int:
     warnfile = outdir.parent / f"{outdir.name}-warnings.txt"
     outdir.parent.mkdir(parents=True, exist_ok=True)
     print(f"building the site: sphinx-build docs -> {outdir}", flush=True)
-    status = build_main(["-b", "html", "--keep-going", "-d", str(doctrees), "-w", str(warnfile), str(DOCS), str(outdir)])
+    # -E: a fresh environment every time (seconds): an incremental build would keep the old sidebar on the pages
+    # it does not rewrite when a page is added (docs/paper.md) or a chapter renamed
+    args = ["-b", "html", "-E", "--keep-going", "-d", str(doctrees), "-w", str(warnfile), str(DOCS), str(outdir)]
+    status = build_main(args)
     docstring, other = split_warnings(warnfile.read_text(encoding="utf-8") if warnfile.exists() else "")
     if docstring:
         print(f"{len(docstring)} docstring(s) of the minde package render as plain text (fix the docstring):")

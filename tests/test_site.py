@@ -1,6 +1,6 @@
 """The companion's site (``make site``) as a reader sees it: every page in a real headless Chromium.
 
-The site is (re)built incrementally with ``docs/build.py`` and served from 127.0.0.1; Chromium (Debian's
+The site is (re)built with ``docs/build.py`` and served from 127.0.0.1; Chromium (Debian's
 ``chromium`` with ``chromium-driver``, driven by Selenium; nothing is downloaded) opens every HTML page and
 the tests check: no console errors, every image loaded, math typeset by the site's own MathJax (no raw TeX
 left, no MathJax error), no markdown table left as text, every internal link and anchor resolves, the sidebar
@@ -41,6 +41,13 @@ REQUIRED = os.environ.get("MINDE_SITE_TEST", "") == "required"
 CHROMIUM = os.environ.get("MINDE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("MINDE_CHROMEDRIVER", "/usr/bin/chromedriver")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# the pages after the chapters in every sidebar; the paper notes once docs/paper.md exists
+REFERENCE_PAGES = (
+    "figures.html",
+    *(("paper.html",) if (ROOT / "docs" / "paper.md").exists() else ()),
+    "api.html",
+    "reproduce.html",
+)
 NOT_PAGES = ("_static", "_images", "_downloads", "_sources")  # folders of assets, not pages
 LOCAL_SCHEMES = ("data", "blob", "chrome")  # inline data, and the browser's own built-in pages
 # "| a | b |": markdown table rows that did not become a table
@@ -287,9 +294,7 @@ def _local_path(url: str, base: str) -> tuple[str, str] | None:
 def test_every_page_visited_and_screenshotted(site: Path, visits: dict[str, Visit]) -> None:
     pages = site_pages(site)
     assert set(visits) == set(pages)
-    expected = {"index.html", "figures.html", "api.html", "reproduce.html", *map(chapter_page, NOTEBOOKS)}
-    if (ROOT / "docs" / "paper.md").exists():
-        expected.add("paper.html")
+    expected = {"index.html", *REFERENCE_PAGES, *map(chapter_page, NOTEBOOKS)}
     assert expected <= set(pages), f"pages missing from the site: {sorted(expected - set(pages))}"
     for visit in visits.values():
         assert visit.screenshot.stat().st_size > 10_000, f"{visit.page}: screenshot {visit.screenshot} looks empty"
@@ -371,7 +376,7 @@ def test_sidebar_lists_every_chapter_in_order(visits: dict[str, Visit]) -> None:
         missing = [nb.stem for nb, i in zip(NOTEBOOKS, chapters, strict=True) if i < 0]
         assert not missing, f"{page}: the sidebar lacks {missing}"
         assert chapters == sorted(chapters), f"{page}: the sidebar lists the chapters out of order"
-        for ref in ("figures.html", "api.html", "reproduce.html"):
+        for ref in REFERENCE_PAGES:
             assert any(u.endswith("/" + ref) for u in links), f"{page}: the sidebar lacks {ref}"
 
 
