@@ -11,6 +11,7 @@ runner uses it for the seeds of one task and the tasks of one shape; each model 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -108,6 +109,8 @@ class MINDE:
         held at its t_eps value, finite variance for any network), "authors" (their Z-weighting), "exact" (the
         divergent exact weight of version 0.1, for comparison only).
     precision: "float32" or "bfloat16" (autocast of the network during training on CPUs with bf16 units; opt-in).
+    ema_ablation: further networks kept for the EMA ablation (evaluate them with ``using``): "raw" (the last
+        weights, no average) and/or other EMA decays, e.g. ("raw", 0.9999).  Estimates use the EMA(ema_decay) network.
     seed: every random choice (split, initialisation, batches, times, noise) flows from it.
     device: "auto" (CUDA when present), "cpu", "cuda", ...
     threads: torch CPU threads used during fit/estimate (1 is fastest for these small networks; None = leave).
@@ -136,6 +139,7 @@ class MINDE:
         preprocess: str = "standardize",
         small_t: str = "hold",
         precision: str = "float32",
+        ema_ablation: tuple = (),
     ) -> None:
         variant = str(variant).lower()
         choices = {
@@ -163,6 +167,9 @@ class MINDE:
         self.mc_repeats = check_int("mc_repeats", mc_repeats, 1)
         self.seed = check_int("seed", seed, 0)
         self.small_t, self.precision = small_t, precision
+        self.ema_ablation = tuple("raw" if str(v) == "raw" else check_float("ema_ablation decay", v, 0.0, 1.0)
+                                  for v in ema_ablation)  # fmt: skip
+        self.alternatives: dict[str, ScoreNetwork] = {}
         self.device = resolve_device(device)
         self.threads = None if threads is None else check_int("threads", threads, 1)
         self.progress = bool(progress)
@@ -195,6 +202,7 @@ class MINDE:
             "preprocess": self.preprocess,
             "small_t": self.small_t,
             "precision": self.precision,
+            "ema_ablation": list(self.ema_ablation),
         }
 
     def training_config(self) -> dict:
@@ -206,6 +214,19 @@ class MINDE:
     @property
     def name(self) -> str:
         return VARIANTS[self.variant]
+
+    @contextlib.contextmanager
+    def using(self, network: str):
+        """Evaluate with another network kept by ``ema_ablation`` ("raw", or "ema<decay>" e.g. "ema0.9999")."""
+        self._check_fitted()
+        if network not in self.alternatives:
+            raise ValueError(f"no network {network!r} kept: have {', '.join(self.alternatives) or 'none'} "
+                             "(train with ema_ablation=...)")  # fmt: skip
+        live, self.net = self.net, self.alternatives[network]
+        try:
+            yield self
+        finally:
+            self.net = live
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
@@ -617,11 +638,14 @@ def fit_many(
             net, lead.sde, torch.stack([a for a, _ in tensors]), torch.stack([b for _, b in tensors]), lead.variant,
             lead.steps, lead.batch_size, lead.lr, lead.ema_decay, lead.importance_sampling, seeds, lead.progress,
             lead.lr_schedule, callback=cb, callback_every=callback_every, names=names, precision=lead.precision,
+            extra_ema_decays=[v for v in lead.ema_ablation if v != "raw"],
         )  # fmt: skip
         seconds = time.perf_counter() - t0
     k = len(estimators)
     for m, e in enumerate(estimators):
         e.net = ema.module.member(m).eval().requires_grad_(False) if k > 1 else ema.module
+        kept = {f"ema{d:g}": avg.module for d, avg in ema.extra.items()} | ({"raw": net} if "raw" in e.ema_ablation else {})
+        e.alternatives = {name: (mod.member(m) if k > 1 else mod).eval().requires_grad_(False) for name, mod in kept.items()}
         e.log = TrainingLog(steps=list(log.steps), losses=[v[m] for v in log.losses], seconds=log.seconds / k,
                             callbacks=log.callbacks)  # fmt: skip
         e.fit_info |= {

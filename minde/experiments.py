@@ -283,7 +283,8 @@ def _build(cell: Cell, task) -> object:
 
 def _minde_evaluation(cell: Cell, est, x_test, y_test, gt: float) -> dict:
     """Estimates of a trained MINDE model on the held-out rows: both forms (small-t rule "hold"), the sigma sweep
-    from the same evaluation, and both forms under the other small-t rules (same network)."""
+    from the same evaluation, and, on the same network, both forms under the other small-t rules, with uniform t at
+    evaluation only, and with the other networks of an EMA ablation."""
     by_sigma = est.mutual_information_by_sigma(sorted(set(SIGMA_SWEEP) | {est.sigma}), x_test, y_test)
     res = by_sigma[est.sigma]
 
@@ -295,8 +296,14 @@ def _minde_evaluation(cell: Cell, est, x_test, y_test, gt: float) -> dict:
                                                     "mc_stderr": r.mi_sigma_mc_stderr, "abs_error": abs(r.mi_sigma - gt)},
         }  # fmt: skip
 
+    networks = {}
+    for name in est.alternatives:  # the EMA ablation (MINDE(ema_ablation=...)): other weights of the same run
+        with est.using(name):
+            networks[name] = pair(est.mutual_information(x_test, y_test))
     return {
         "estimates": pair(res),
+        **({"estimates_networks": networks} if networks else {}),
+        "estimates_uniform_t": pair(est.mutual_information(x_test, y_test, importance_sampling=False)),
         "small_t": est.small_t,
         "estimates_small_t": {rule: pair(est.mutual_information(x_test, y_test, small_t=rule)) for rule in OTHER_SMALL_T},
         "sigma_sweep": {"sigma": list(SIGMA_SWEEP), "mi_sigma": [by_sigma[s].mi_sigma for s in SIGMA_SWEEP],

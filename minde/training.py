@@ -109,6 +109,7 @@ class EMA:
         self.warmup = warmup
         self.updates = 0
         self.module = copy.deepcopy(net).eval().requires_grad_(False)
+        self.extra: dict[float, EMA] = {}  # further averages kept by train_score_networks(extra_ema_decays=...)
         self._src = [p for p in net.parameters()]
         self._dst = [p for p in self.module.parameters()]
 
@@ -199,6 +200,7 @@ def train_score_networks(
     callback_every: int = 0,
     names: Sequence[str] | None = None,
     precision: str = "float32",
+    extra_ema_decays: Sequence[float] = (),
 ) -> tuple[EMA, TrainingLog]:
     """Train the ``net.members`` stacked networks of ``net`` in place, member k on (x[k], y[k]) (tensors of shape
     (K, n, dx) and (K, n, dy), already on the device) with its own seed ``seeds[k]``, for ``steps`` Adam steps.
@@ -214,6 +216,8 @@ def train_score_networks(
     network that predicts zero noise (at the start of training every loss is below it), or a final loss no better
     than it.
     ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
+    ``extra_ema_decays``: further moving averages kept alongside (for the EMA ablation), in ``ema.extra[decay]``;
+    the raw weights are ``net`` itself.
     """
     if variant not in ROLE_MIX:
         raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
@@ -237,6 +241,8 @@ def train_score_networks(
     role_table = torch.tensor([[int(a), int(b)] for a, b in repeated], device=device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)
     ema = EMA(net, ema_decay)
+    ema.extra = {float(d): EMA(net, float(d)) for d in extra_ema_decays}
+    averages = [ema, *ema.extra.values()]
     log = TrainingLog()
     n = x.shape[1]
     members = torch.arange(k, device=device).unsqueeze(1)
@@ -258,7 +264,8 @@ def train_score_networks(
         if lr_schedule != "constant":
             optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
         optimizer.step()
-        ema.update()
+        for avg in averages:
+            avg.update()
         running += losses.detach().reshape(k)
         count += 1
         if step % log_every == 0 or step == steps:
