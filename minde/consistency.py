@@ -752,9 +752,11 @@ def _print_verdicts(root: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minde.consistency", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    sub = parser.add_subparsers(dest="command", required=True)
+    from .experiments import _Parser, parse_seeds
+
+    parser = _Parser(prog="python -m minde.consistency", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     ae = sub.add_parser("autoencoder", help="train the shared autoencoder and write it (with AUTOENCODER.md) to data/mnist/")
     for k, v in AUTOENCODER_RECIPE.items():
         ae.add_argument(f"--{k.replace('_', '-')}", type=type(v), default=v)
@@ -799,17 +801,25 @@ def main(argv: list[str] | None = None) -> int:
         protocol = _lookup(args.protocol, list(PROTOCOLS), "protocol")
         root = args.results_dir or default_results(protocol)
         if args.command == "summary":
+            if not Path(root).is_dir():
+                raise ValueError(f"no results folder {root}: run the grid first")
             print(summarize(root))
             _print_verdicts(root)
             return 0
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
         cells = make_grid(args.tests.split(","), _parse_ints(args.rows, "rows"), args.estimators.split(","),
-                          _parse_ints(args.seeds, "seeds"), protocol)  # fmt: skip
+                          parse_seeds(args.seeds), protocol)  # fmt: skip
+        run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress)
+        print(summarize(root))
+        _print_verdicts(root)
+        return 0
     except ValueError as exc:
-        parser.error(str(exc))
-    run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress)
-    print(summarize(root))
-    _print_verdicts(root)
-    return 0
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

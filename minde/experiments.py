@@ -1,4 +1,4 @@
-"""The benchmark runner: a resumable grid of (task x estimator x seed x settings).
+"""The benchmark runner: a resumable grid of (task x estimator x seed x settings)::
 
     python -m minde.experiments run --experiment baselines-5k --protocol cpu \\
         --tasks all --estimators CCA,KSG,InfoNCE --seeds 0-2 --n-samples 5000 --jobs 2
@@ -8,9 +8,9 @@
 
 Each finished cell is written atomically to ``data/results/<experiment>/<task>/<estimator><tag>/seed<k>.json``
 with the estimate(s), ground truth, errors, wall and CPU time, all parameters, seed, package version, git commit
-and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``; ``models_dir``), so
-that ``reevaluate`` can re-read an experiment with changed estimator code in minutes.  Rerunning the same command
-skips finished cells; the machinery that makes this safe (claims, no orphan workers, broken files recomputed) is
+and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``;
+``models_dir``), so that ``reevaluate`` can re-read an experiment with changed estimator code in minutes.  Rerunning
+the same command skips finished cells; the machinery that makes this safe (claims, no orphan workers, broken files recomputed) is
 ``minde.runner``.  MINDE cells of one shape (same estimator, settings, protocol, dimensions) are trained together,
 ``--group-size`` at a time (``minde.estimator.fit_many``): each model is the one it would be alone.
 ``summary.csv`` is rebuilt from the JSON files: one row per estimate (a MINDE model gives two, e.g. ``MINDE-C`` and
