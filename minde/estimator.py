@@ -29,7 +29,15 @@ from . import estimators as est
 from .gaussian import GaussianPair, exact_estimates
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, SMALL_T_RULES, make_sde
-from .training import LR_SCHEDULES, PRECISIONS, TrainingLog, resolve_device, torch_threads, train_score_networks
+from .training import (
+    LR_SCHEDULES,
+    PRECISIONS,
+    Plateau,
+    TrainingLog,
+    resolve_device,
+    torch_threads,
+    train_score_networks,
+)
 from .validation import RankGaussianizer, Standardizer, check_float, check_int, check_pair
 
 __all__ = ["MINDE", "MIResult", "fit_many", "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma", "CHECKPOINT_FORMAT"]
@@ -38,6 +46,8 @@ VARIANTS = {"c": "MINDE-C", "j": "MINDE-J"}
 #: Per-column preprocessing fitted on the training rows: "standardize" (the paper) or "rank_gauss" (opt-in,
 #: ``minde.validation.RankGaussianizer``: MI-preserving Gaussianisation of each marginal).
 PREPROCESS = {"standardize": Standardizer, "rank_gauss": RankGaussianizer}
+#: Training budgets: a fixed number of steps (the paper), or the adaptive rule of ``minde.training.Plateau``.
+BUDGETS = ("fixed", "adaptive")
 #: Version of the file ``MINDE.save`` writes; ``MINDE.load`` refuses others.
 CHECKPOINT_FORMAT = 2
 
@@ -109,6 +119,9 @@ class MINDE:
         held at its t_eps value, finite variance for any network), "authors" (their Z-weighting), "exact" (the
         divergent exact weight of version 0.1, for comparison only).
     precision: "float32" or "bfloat16" (autocast of the network during training on CPUs with bf16 units; opt-in).
+    budget: "fixed" (``steps`` Adam steps: the paper) or "adaptive" (opt-in: constant ``lr`` until the running MI
+        estimate of the model stops moving, then a linear cool-down; ``steps`` is the cap; ``minde.training.Plateau``,
+        whose fields ``plateau_kwargs`` may override; ``lr_schedule`` is then ignored).
     ema_ablation: further networks kept for the EMA ablation (evaluate them with ``using``): "raw" (the last
         weights, no average) and/or other EMA decays, e.g. ("raw", 0.9999).  Estimates use the EMA(ema_decay) network.
     seed: every random choice (split, initialisation, batches, times, noise) flows from it.
@@ -140,11 +153,13 @@ class MINDE:
         small_t: str = "hold",
         precision: str = "float32",
         ema_ablation: tuple = (),
+        budget: str = "fixed",
+        plateau_kwargs: dict | None = None,
     ) -> None:
         variant = str(variant).lower()
         choices = {
             "variant": (variant, VARIANTS), "preprocess": (preprocess, PREPROCESS), "lr_schedule": (lr_schedule, LR_SCHEDULES),
-            "small_t": (small_t, SMALL_T_RULES), "precision": (precision, PRECISIONS),
+            "small_t": (small_t, SMALL_T_RULES), "precision": (precision, PRECISIONS), "budget": (budget, BUDGETS),
         }  # fmt: skip
         for key, (value, allowed) in choices.items():
             if value not in allowed:
@@ -170,6 +185,12 @@ class MINDE:
         self.ema_ablation = tuple("raw" if str(v) == "raw" else check_float("ema_ablation decay", v, 0.0, 1.0)
                                   for v in ema_ablation)  # fmt: skip
         self.alternatives: dict[str, ScoreNetwork] = {}
+        self.budget = budget
+        try:
+            self.plateau = Plateau(**(plateau_kwargs or {})) if budget == "adaptive" else None
+        except TypeError as exc:
+            raise ValueError(f"plateau_kwargs: {exc}; fields are {', '.join(Plateau.__dataclass_fields__)}") from None
+        self.plateau_kwargs = dict(plateau_kwargs or {})
         self.device = resolve_device(device)
         self.threads = None if threads is None else check_int("threads", threads, 1)
         self.progress = bool(progress)
@@ -203,6 +224,8 @@ class MINDE:
             "small_t": self.small_t,
             "precision": self.precision,
             "ema_ablation": list(self.ema_ablation),
+            "budget": self.budget,
+            "plateau_kwargs": self.plateau_kwargs,
         }
 
     def training_config(self) -> dict:
@@ -633,12 +656,13 @@ def fit_many(
                 finally:
                     lead.net = live
 
+        monitor = _plateau_monitor(estimators, tensors) if lead.budget == "adaptive" else None
         t0 = time.perf_counter()
         ema, log = train_score_networks(
             net, lead.sde, torch.stack([a for a, _ in tensors]), torch.stack([b for _, b in tensors]), lead.variant,
             lead.steps, lead.batch_size, lead.lr, lead.ema_decay, lead.importance_sampling, seeds, lead.progress,
             lead.lr_schedule, callback=cb, callback_every=callback_every, names=names, precision=lead.precision,
-            extra_ema_decays=[v for v in lead.ema_ablation if v != "raw"],
+            extra_ema_decays=[v for v in lead.ema_ablation if v != "raw"], plateau=lead.plateau, monitor=monitor,
         )  # fmt: skip
         seconds = time.perf_counter() - t0
     k = len(estimators)
@@ -647,12 +671,16 @@ def fit_many(
         kept = {f"ema{d:g}": avg.module for d, avg in ema.extra.items()} | ({"raw": net} if "raw" in e.ema_ablation else {})
         e.alternatives = {name: (mod.member(m) if k > 1 else mod).eval().requires_grad_(False) for name, mod in kept.items()}
         e.log = TrainingLog(steps=list(log.steps), losses=[v[m] for v in log.losses], seconds=log.seconds / k,
-                            callbacks=log.callbacks)  # fmt: skip
+                            callbacks=log.callbacks, monitor=[(st, [v[m]]) for st, v in log.monitor],
+                            cooldown_start=log.cooldown_start, stop_rule=log.stop_rule, steps_done=log.steps_done)  # fmt: skip
         e.fit_info |= {
             "width": e.net.width,
             "parameters": sum(p.numel() for p in e.net.parameters()),
             "train_seconds": seconds / k,
             "trained_together": k,
+            "steps_done": log.steps_done,
+            "stop_rule": log.stop_rule,
+            "cooldown_start": log.cooldown_start,
             "final_loss": e.log.losses[-1] if e.log.losses else float("nan"),
             "device": str(e.device),
             "threads": e.threads,
@@ -661,6 +689,29 @@ def fit_many(
             "cpu_count": os.cpu_count(),
         }
     return estimators
+
+
+def _plateau_monitor(estimators: list[MINDE], tensors: list[tuple[Tensor, Tensor]], rows: int = 2000):
+    """The adaptive budget's monitor: each member's inside-form MI on a fixed subset of its training rows, with the
+    same (t, eps) draws at every check (one repeat), from the member's EMA network."""
+    subsets = []
+    for e, (x, y) in zip(estimators, tensors, strict=True):
+        pick = torch.as_tensor(np.random.default_rng([e.seed, 17]).permutation(x.shape[0])[:rows], device=x.device)
+        subsets.append((x[pick], y[pick]))
+
+    def monitor(step: int, ema_module: ScoreNetwork) -> list[float]:
+        values = []
+        for m, (e, (xs, ys)) in enumerate(zip(estimators, subsets, strict=True)):
+            live, saved, e.net = e.net, e.mc_repeats, (ema_module.member(m) if ema_module.members > 1 else ema_module)
+            e.mc_repeats = 1
+            try:
+                gen = torch.Generator(device=xs.device).manual_seed(e.seed + 17)
+                values.append(float(e.integrands(xs, ys, gen)["mi"].mean()))
+            finally:
+                e.net, e.mc_repeats = live, saved
+        return values
+
+    return monitor
 
 
 # --- tutorial helpers (notebooks 03-04) -----------------------------------------------------------

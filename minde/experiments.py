@@ -372,8 +372,9 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
             "cpu_seconds": train_cpu / k + time.process_time() - c0,
             "trained_together": {"models": k, "cells": [c.label() for c in cells], "seconds": train_seconds,
                                  "cpu_seconds": train_cpu},
-            "params": est.config(), "steps": est.steps, "fit_info": est.fit_info,
+            "params": est.config(), "steps": est.log.steps_done, "fit_info": est.fit_info,
             "loss_curve": [est.log.steps, est.log.losses], "checkpoint": str(_checkpoint(cell)),
+            **({"budget_monitor": [[s, v[0]] for s, v in est.log.monitor]} if est.log.monitor else {}),
         } | _provenance()  # fmt: skip
         payloads.append(write_cell_result(cell.path(root), payload))
     return payloads

@@ -35,6 +35,7 @@ __all__ = [
     "train_score_network",
     "train_score_networks",
     "TrainingDiverged",
+    "Plateau",
     "torch_threads",
     "resolve_device",
     "PRECISIONS",
@@ -128,6 +129,37 @@ class TrainingLog:
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     callbacks: list[tuple[int, object]] = field(default_factory=list)
+    monitor: list[tuple[int, list[float]]] = field(default_factory=list)  # the adaptive budget's checks
+    cooldown_start: int | None = None
+    stop_rule: str = "fixed"  # "fixed" (the step budget), or the adaptive budget's "plateau" / "cap"
+    steps_done: int = 0
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """The adaptive budget (beyond the paper; ``MINDE(budget="adaptive")``): train at a constant learning rate until
+    the running MI estimate of every member stops moving, then cool down, with ``steps`` as the cap.
+
+    Every ``every`` steps each member's EMA network estimates MI on a fixed subset of its training rows with fixed
+    (t, eps) draws (common random numbers, so the change between checks is the network's).  A member has plateaued
+    when ``patience`` consecutive checks each moved less than ``tolerance`` nats (or ``relative`` times the estimate,
+    whichever is larger), after ``min_steps``.  When all members have, the learning rate decays linearly to 0 over
+    ``cooldown`` times the steps done so far (at least ``every``), and training stops.  If the cap would come first,
+    the cool-down starts at ``steps / (1 + cooldown)`` so that it ends at the cap.
+    """
+
+    every: int = 2000
+    tolerance: float = 0.01
+    relative: float = 0.01
+    patience: int = 2
+    min_steps: int = 6000
+    cooldown: float = 0.25
+
+    def plateaued(self, history: Sequence[float]) -> bool:
+        if len(history) <= self.patience:
+            return False
+        recent = history[-(self.patience + 1) :]
+        return all(abs(b - a) < max(self.tolerance, self.relative * abs(b)) for a, b in zip(recent[:-1], recent[1:], strict=True))
 
 
 def _trivial_loss(variant: str, dim_x: int, dim_y: int) -> float:
@@ -201,6 +233,8 @@ def train_score_networks(
     names: Sequence[str] | None = None,
     precision: str = "float32",
     extra_ema_decays: Sequence[float] = (),
+    plateau: Plateau | None = None,
+    monitor: Callable[[int, nn.Module], Sequence[float]] | None = None,
 ) -> tuple[EMA, TrainingLog]:
     """Train the ``net.members`` stacked networks of ``net`` in place, member k on (x[k], y[k]) (tensors of shape
     (K, n, dx) and (K, n, dy), already on the device) with its own seed ``seeds[k]``, for ``steps`` Adam steps.
@@ -218,6 +252,8 @@ def train_score_networks(
     ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
     ``extra_ema_decays``: further moving averages kept alongside (for the EMA ablation), in ``ema.extra[decay]``;
     the raw weights are ``net`` itself.
+    ``plateau`` with ``monitor(step, ema_module) -> per-member MI``: the adaptive budget (``Plateau``), ``steps`` the
+    cap and ``lr_schedule`` ignored; the log records ``monitor`` (step, values) and where the cool-down started.
     """
     if variant not in ROLE_MIX:
         raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
@@ -225,6 +261,8 @@ def train_score_networks(
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}: choose one of {sorted(LR_SCHEDULES)}")
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if (plateau is None) != (monitor is None):
+        raise ValueError("the adaptive budget needs both a Plateau rule and a monitor")
     k = net.members
     if x.ndim != 3 or y.ndim != 3 or x.shape[0] != k or y.shape[0] != k or x.shape[1] != y.shape[1]:
         raise ValueError(f"need x (K, n, dx) and y (K, n, dy) for K={k} members, got {tuple(x.shape)} and {tuple(y.shape)}")
@@ -249,9 +287,15 @@ def train_score_networks(
     trivial = _trivial_loss(variant, x.shape[2], y.shape[2])
     running, count = torch.zeros(k, device=device), 0
     start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"MINDE-{variant.upper()} x{k}", mininterval=1.0, leave=False)
+    bar = tqdm(total=steps, disable=not progress, desc=f"MINDE-{variant.upper()} x{k}", mininterval=1.0, leave=False)
+    end = steps  # the last step: the cap, or the end of the adaptive budget's cool-down
+    cooldown_from = steps / (1 + plateau.cooldown) if plateau is not None else None
+    cooling, cool_start = False, 0
+    history: list[list[float]] = [[] for _ in range(k)]
     net.train()
-    for step in bar:
+    step = 0
+    while step < end:
+        step += 1
         idx, r = [], []
         for g in gens:
             idx.append(torch.randint(n, (batch_size,), generator=g, device=device))
@@ -261,23 +305,40 @@ def train_score_networks(
                                 precision)  # fmt: skip
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
-        if lr_schedule != "constant":
+        if plateau is not None:
+            if cooling:
+                optimizer.param_groups[0]["lr"] = lr * max(0.0, (end - step + 1) / (end - cool_start + 1))
+        elif lr_schedule != "constant":
             optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
         optimizer.step()
         for avg in averages:
             avg.update()
         running += losses.detach().reshape(k)
         count += 1
-        if step % log_every == 0 or step == steps:
+        bar.update(1)
+        if step % log_every == 0 or step == end:
             mean_loss = (running / count).tolist()
-            _check_divergence(mean_loss, trivial, step, steps, lr, names)
+            _check_divergence(mean_loss, trivial, step, end, lr, names)
             log.steps.append(step)
             log.losses.append(mean_loss)
             bar.set_postfix(loss=f"{sum(mean_loss) / k:.4f}", refresh=False)
             running, count = torch.zeros(k, device=device), 0
-        if callback is not None and callback_every and (step % callback_every == 0 or step == steps):
+        if plateau is not None and not cooling and (step % plateau.every == 0 or step >= cooldown_from):
+            values = [float(v) for v in monitor(step, ema.module)]
+            log.monitor.append((step, values))
+            for h, v in zip(history, values, strict=True):
+                h.append(v)
+            settled = step >= plateau.min_steps and all(plateau.plateaued(h) for h in history)
+            if settled or step >= cooldown_from:
+                cooling, cool_start = True, step
+                end = min(steps, step + max(plateau.every, int(round(plateau.cooldown * step))))
+                log.cooldown_start, log.stop_rule = step, "plateau" if settled else "cap"
+                bar.total = end
+        if callback is not None and callback_every and (step % callback_every == 0 or step == end):
             log.callbacks.append((step, callback(step, ema.module)))
+    bar.close()
     log.seconds = time.perf_counter() - start
+    log.steps_done = step
     return ema, log
 
 
