@@ -230,8 +230,9 @@ class Cell:
 
     @property
     def tag(self) -> str:
-        """Suffix naming the settings, e.g. '+sde=ve' (empty for defaults)."""
-        return "".join(f"+{k}={v}" for k, v in self.settings)
+        """Suffix naming the settings, e.g. '+sde=ve' (empty for defaults); characters other than letters, digits and
+        ``._=,-`` are dropped ('+ema_ablation=raw,0.9999' for ``("raw", 0.9999)``)."""
+        return "".join("+" + re.sub(r"[^A-Za-z0-9._=,-]", "", f"{k}={v}") for k, v in self.settings)
 
     def path(self, root: Path) -> Path:
         return Path(root) / self.task / f"{self.estimator}{self.tag}" / f"seed{self.seed}.json"

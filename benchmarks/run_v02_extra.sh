@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Experiments new in version 0.2 (after benchmarks/rerun_v02.sh), into data/results-next/ while they run.
+# Resumable: rerun to continue.  JOBS=2 worker processes by default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+INTO=${INTO:-data/results-next}
+run() { "$PY" -m minde.experiments run --results-dir "$INTO" --jobs "${JOBS:-2}" --no-progress "$@"; }
+NULL=multinormal-sparse-1-1-0-0.0,multinormal-sparse-5-5-0-0.0,multinormal-sparse-25-25-0-0.0
+ABL=1v1-normal-0.75,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
+PAPER=1v1-normal-0.75,1v1-additive-0.1,1v1-bimodal-0.75,wiggly-1v1-normal-0.75,swissroll_x-normal_cdf-1v1-normal-0.75
+PAPER=$PAPER,student-identity-2-2-1,asinh-student-identity-3-3-2,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
+PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-25-25-2-2.0,multinormal-dense-50-50-0.5
+
+# issue 16: the bias of every form on independent data (MI = 0), cpu protocol, 3 seeds
+run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MINDE-J --seeds 0-2
+# issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
+run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set "ema_ablation=('raw', 0.9999)"
+# issue 18: the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
+run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
