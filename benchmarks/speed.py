@@ -5,7 +5,7 @@
 Measures plain training steps (sample a batch, draw t and roles, forward, backward, Adam, EMA) for the
 default-width network on a 1x1 task (width 64) and a 25x25 task (width 128), with each thread setting.
 The authors' code costs 8-11.5 ms per step up to 5x5 and 14-19 ms at 25x25 on this kind of machine with
-one thread (REFERENCE.md section 3).  Writes data/benchmarks/speed.json (with machine provenance).
+one thread (docs/paper.md §8).  Writes data/benchmarks/speed.json (with machine provenance).
 Run it on an otherwise idle machine: on 2 cores a busy second core distorts the numbers.
 """
 

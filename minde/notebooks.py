@@ -17,7 +17,8 @@ Every notebook is executed to a temporary file that replaces its destination onl
 a failing cell leaves the destination as it was, and the command prints one line naming the cell and its error
 and exits with status 1.  An unknown parameter name (or a value of the wrong type) is an error, with the
 notebook's parameters and close matches, before anything runs (exit status 2).  Execution timestamps and
-durations are not written, so an unchanged checkout stays clean after ``make figures``.
+durations are not written, and printed output is merged into one block per cell, so an unchanged checkout stays
+clean after ``make figures``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 
 __all__ = [
     "REPO", "parse_parameters", "notebook_parameters", "overrides", "run_folder", "kernel_overrides",
-    "kernel_run_folder", "pin_metadata", "execute", "NotebookError", "ParameterError", "main",
+    "kernel_run_folder", "pin_volatile", "execute", "NotebookError", "ParameterError", "main",
 ]  # fmt: skip
 
 #: The repository checkout this package lives in (``notebooks/``, ``figures/`` and ``runs/`` are found from it).
@@ -218,10 +219,25 @@ def _display(path: str | Path) -> str:
         return str(path)
 
 
-def pin_metadata(nb: Any, input_path: str | Path, output_path: str | Path) -> Any:
+def _coalesce_streams(outputs: list) -> list:
+    """Consecutive stdout (or stderr) outputs merged into one: the kernel flushes a cell's prints in chunks whose
+    boundaries depend on timing, so the same text would otherwise be split differently from run to run."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if out.get("output_type") == "stream" and prev is not None and prev.get("output_type") == "stream" \
+                and prev.get("name") == out.get("name"):  # fmt: skip
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
+def pin_volatile(nb: Any, input_path: str | Path, output_path: str | Path) -> Any:
     """Drop what changes from one execution to the next (in place, and returned): papermill's start/end times and
-    durations, per notebook and per cell, and the kernel's per-cell execution timestamps; record the input and
-    output paths relative to the repository (the output is executed to a temporary file first)."""
+    durations, per notebook and per cell, and the kernel's per-cell execution timestamps; merge the chunks of each
+    cell's printed output (:func:`_coalesce_streams`); record the input and output paths relative to the repository
+    (the output is executed to a temporary file first)."""
     meta = nb.metadata.get("papermill")
     if meta is not None:
         for key in ("start_time", "end_time", "duration"):
@@ -230,6 +246,8 @@ def pin_metadata(nb: Any, input_path: str | Path, output_path: str | Path) -> An
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     return nb
 
 
@@ -303,7 +321,7 @@ def execute(notebook: str | Path, output: str | Path, parameters: Mapping[str, A
     try:
         nb = pm.execute_notebook(str(src), str(tmp), parameters=dict(parameters or {}), cwd=str(src.parent),
                                  kernel_name="python3", progress_bar=False, **_engine_options())  # fmt: skip
-        nbformat.write(pin_metadata(nb, src, out), str(tmp))
+        nbformat.write(pin_volatile(nb, src, out), str(tmp))
         os.replace(tmp, out)
         return nb
     except PapermillExecutionError as err:

@@ -1,7 +1,8 @@
-"""Reading the runner's results: per-task means over seeds, success counts, the published counts.
+"""Reading the runner's results: per-task means over seeds, success counts, and the published counts they are
+compared with.
 
-A task is *solved* by an estimator when the mean of its estimates over seeds is within 0.1 nats of the
-ground truth (the Beyond-Normal protocol, REFERENCE.md section 2).
+A task is *solved* by an estimator when the mean of its estimates over seeds is within 0.1 nats of the ground
+truth (the Beyond-Normal criterion, docs/paper.md §7).
 """
 
 from __future__ import annotations
@@ -14,19 +15,25 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "load_summary", "load_experiment", "available_experiments", "per_task",
-    "success_counts", "combine", "coverage", "task_info", "benchmark_table", "family_counts", "compare_published",
-    "split_settings", "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration",
-    "average_forms", "ensemble_intervals",
+    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL", "load_summary", "load_experiment",
+    "available_experiments", "per_task", "success_counts", "combine", "coverage", "task_info", "benchmark_table",
+    "family_counts", "compare_published", "experiment_overview", "split_settings", "with_task_family", "tracking_limit",
+    "load_sigma_sweeps", "intervals", "calibration", "average_forms", "ensemble_intervals", "seed_text",
 ]  # fmt: skip
 
-#: Tasks within 0.1 nats, out of 40, as published (REFERENCE.md sections 4 and 5).
+#: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
+#: authors' protocols: **not** numbers printed in the MINDE paper, which reports MINDE as the best estimator on 35 of
+#: the 40 tasks (docs/paper.md §11).  The MMG rows are that paper's own method.  Shown as "MMG paper's tally".
 PUBLISHED_SUCCESS: dict[str, int] = {
     "MINE": 30, "InfoNCE": 33, "NWJ": 30, "DoE": 27, "MINDE-J": 35, "MINDE-C": 35,
     "MMG": 33, "MMG-adaptive": 35, "MMG-orthogonal": 37, "MMG-orthogonal-adaptive": 39,
 }  # fmt: skip
-#: Counts measured by the benchmark's authors' defaults at N = 5000 (REFERENCE.md section 4).
+#: The benchmark package's defaults at N = 5000, as recorded in the notes the companion started from; their source
+#: could not be checked (docs/paper.md §11), and the companion's own run of that setting is ``baselines-5k``.
 PUBLISHED_SUCCESS_5K: dict[str, int] = {"CCA": 24, "KSG": 15, "InfoNCE": 23}
+#: Column headers for the two, wherever they are shown.
+MMG_TALLY_LABEL = "MMG paper's tally /40"
+BMI_5K_LABEL = "bmi defaults 5k /40 (unverified)"
 
 
 def _results_base(results_dir: str | Path | None = None) -> Path:
@@ -58,12 +65,12 @@ def load_summary(experiment: str | Path, results_dir: str | Path | None = None) 
     return pd.read_csv(csv)
 
 
-def load_experiment(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame | None:
+def load_experiment(experiment: str | Path, results_dir: str | Path | None = None, rebuild: bool = True) -> pd.DataFrame | None:
     """The runner's results of an experiment (a folder, or a name under ``results_dir``, default data/results/),
     with its ``summary.csv`` first rebuilt from the JSON files (so it includes cells finished since the last
-    summary).  An experiment folder that holds no results yet gives None, with a message naming it; one that does
-    not exist raises ``FileNotFoundError`` listing the experiments there are (a mistyped name is an error, not an
-    empty table)."""
+    summary; ``rebuild=False`` reads the summary as it is, writing nothing).  An experiment folder that holds no
+    results yet gives None, with a message naming it; one that does not exist raises ``FileNotFoundError`` listing
+    the experiments there are (a mistyped name is an error, not an empty table)."""
     from .experiments import summarize
 
     path = _experiment_dir(experiment, results_dir)
@@ -74,7 +81,8 @@ def load_experiment(experiment: str | Path, results_dir: str | Path | None = Non
     if not any(path.rglob("seed*.json")):
         print(f"{path.name}: no results under {path}")
         return None
-    summarize(path)
+    if rebuild:
+        summarize(path)
     return load_summary(path)
 
 
@@ -137,7 +145,7 @@ def combine(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _seed_text(seeds: Sequence[int]) -> str:
+def seed_text(seeds: Sequence[int]) -> str:
     """Seeds as text: "0-2" for a contiguous range, "0,3" otherwise."""
     s = sorted({int(v) for v in seeds})
     if len(s) > 2 and s == list(range(s[0], s[-1] + 1)):
@@ -163,7 +171,7 @@ def coverage(df: pd.DataFrame) -> pd.DataFrame:
             "estimator": est,
             "experiment": _distinct(g, "experiment"),
             "protocol": _distinct(g, "protocol"),
-            "tasks": int(g["task"].nunique()), "seeds": _seed_text(g["seed"]), "results": len(g),
+            "tasks": int(g["task"].nunique()), "seeds": seed_text(g["seed"]), "results": len(g),
             "tasks_all_seeds": int((per == g["seed"].nunique()).sum()),
         })  # fmt: skip
     return pd.DataFrame(rows)
@@ -232,18 +240,39 @@ def family_counts(df: pd.DataFrame, by: str = "base", threshold: float = 0.1) ->
 
 def compare_published(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
     """``success_counts`` plus coverage and the published counts: columns estimator, solved, covered (tasks with
-    a result), "solved / covered", seeds, mean_abs_error, median_seed_std (NaN with one seed), published (of 40,
-    REFERENCE.md section 5, paper protocols) and published_5k (of 40, bmi defaults at N = 5000, section 4).
-    Published counts are matched by exact estimator name."""
+    a result), "solved / covered", seeds, mean_abs_error, median_seed_std (NaN with one seed), mmg_tally (of 40:
+    :data:`PUBLISHED_SUCCESS`, the MMG paper's tallies for the authors' protocols) and bmi_5k (of 40:
+    :data:`PUBLISHED_SUCCESS_5K`, unverified).  Published counts are matched by exact estimator name."""
     counts = success_counts(df, threshold).rename(columns={"tasks": "covered"})
     cov = coverage(df).set_index("estimator")
     counts["solved / covered"] = [f"{s}/{c}" for s, c in zip(counts["solved"], counts["covered"], strict=True)]
     counts["seeds"] = counts["estimator"].map(cov["seeds"])
-    counts["published"] = counts["estimator"].map(PUBLISHED_SUCCESS).astype("Int64")
-    counts["published_5k"] = counts["estimator"].map(PUBLISHED_SUCCESS_5K).astype("Int64")
-    cols = ["estimator", "solved", "covered", "solved / covered", "seeds", "mean_abs_error", "median_seed_std", "published",
-            "published_5k"]  # fmt: skip
+    counts["mmg_tally"] = counts["estimator"].map(PUBLISHED_SUCCESS).astype("Int64")
+    counts["bmi_5k"] = counts["estimator"].map(PUBLISHED_SUCCESS_5K).astype("Int64")
+    cols = ["estimator", "solved", "covered", "solved / covered", "seeds", "mean_abs_error", "median_seed_std", "mmg_tally",
+            "bmi_5k"]  # fmt: skip
     return counts[cols]
+
+
+def experiment_overview(experiment: str | Path, results_dir: str | Path | None = None) -> dict[str, object]:
+    """What an experiment's JSON files record about its cost and size: ``models`` (cells, one trained model each),
+    ``estimates`` (their estimates: the rows ``summary.csv`` should have), ``cpu_hours`` (their CPU time; wall time
+    for cells that lack it), ``samples`` (the distinct n_train + n_test, sorted), ``seeds`` (text such as "0-2") and
+    ``protocols`` (comma-separated).  Raises like :func:`load_experiment` for a missing experiment."""
+    import json
+
+    path = _experiment_dir(experiment, results_dir)
+    if not path.is_dir():
+        load_experiment(experiment, results_dir)  # raises FileNotFoundError naming the experiments there are
+    cells = [json.loads(p.read_text()) for p in sorted(path.rglob("seed*.json"))]
+    return {
+        "models": len(cells),
+        "estimates": sum(len(c.get("estimates", {})) for c in cells),
+        "cpu_hours": sum(float(c.get("cpu_seconds", c.get("seconds", 0.0))) for c in cells) / 3600,
+        "samples": sorted({int(c["n_train"]) + int(c["n_test"]) for c in cells if "n_train" in c and "n_test" in c}),
+        "seeds": seed_text([c["seed"] for c in cells]) if cells else "",
+        "protocols": ",".join(dict.fromkeys(str(c.get("protocol", "")) for c in cells)),
+    }
 
 
 # --- settings, Figure 1 and the ablations (notebooks 06 and 08) -----------------------------------------------------

@@ -1,6 +1,7 @@
 """Notebook conventions, and papermill's parameter injection (nbval re-executes the notebooks with their
 defaults in `make test`; this checks that other parameters can be passed)."""
 
+import itertools
 from pathlib import Path
 
 import nbformat
@@ -136,17 +137,23 @@ def test_kernel_overrides_compares_the_injected_cell_with_the_parameters_cell(mo
     assert notebooks.kernel_overrides() == {}
 
 
-def test_pin_metadata_drops_timestamps():
-    from minde.notebooks import pin_metadata
+def test_pin_volatile_drops_timestamps_and_merges_printed_chunks():
+    from minde.notebooks import pin_volatile
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["papermill"] = {"start_time": "t0", "end_time": "t1", "duration": 1.0, "parameters": {}, "version": "2"}
+    out = nbformat.v4.new_output
+    outputs = [out("stream", name="stdout", text="a\n"), out("stream", name="stdout", text=["b\n", "c\n"]),
+               out("stream", name="stderr", text="w\n"), out("display_data", data={"text/plain": "x"}),
+               out("stream", name="stdout", text="d\n")]  # fmt: skip
     nb.cells = [nbformat.v4.new_code_cell("1", metadata={"execution": {"iopub.status.busy": "t"}, "papermill": {"duration": 1},
-                                                         "tags": ["parameters"]})]  # fmt: skip
-    pin_metadata(nb, REPO / "notebooks" / "x.ipynb", REPO / "notebooks" / "x.ipynb")
+                                                         "tags": ["parameters"]}, outputs=outputs)]  # fmt: skip
+    pin_volatile(nb, REPO / "notebooks" / "x.ipynb", REPO / "notebooks" / "x.ipynb")
     assert nb.metadata["papermill"] == {"parameters": {}, "version": "2", "input_path": "notebooks/x.ipynb",
                                         "output_path": "notebooks/x.ipynb"}  # fmt: skip
     assert nb.cells[0].metadata == {"tags": ["parameters"]}
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in nb.cells[0].outputs] == [
+        ("stream", "stdout", "a\nb\nc\n"), ("stream", "stderr", "w\n"), ("display_data", None, None), ("stream", "stdout", "d\n")]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -155,6 +162,9 @@ def test_committed_notebooks_have_no_volatile_metadata(path):
     nb = nbformat.read(path, as_version=4)
     assert not {"start_time", "end_time", "duration"} & set(nb.metadata.get("papermill", {}))
     assert not [c for c in nb.cells if {"execution", "papermill"} & set(c.metadata)]
+    for c in (c for c in nb.cells if c.cell_type == "code"):
+        kinds = [(o.output_type, o.get("name")) for o in c.outputs]
+        assert not [a for a, b in itertools.pairwise(kinds) if a == b and a[0] == "stream"], "printed chunks not merged"
     assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])], "committed runs use the defaults"
 
 

@@ -85,8 +85,8 @@ def test_family_counts_and_published_comparison():
         family_counts(df, "dims")
     cmp = compare_published(df).set_index("estimator")
     assert cmp.loc["CCA", "solved / covered"] == "2/4" and cmp.loc["MINDE-C", "solved / covered"] == "2/2"
-    assert cmp.loc["CCA", "published_5k"] == PUBLISHED_SUCCESS_5K["CCA"]
-    assert cmp.loc["MINDE-C", "published"] == PUBLISHED_SUCCESS["MINDE-C"] and pd.isna(cmp.loc["CCA", "published"])
+    assert cmp.loc["CCA", "bmi_5k"] == PUBLISHED_SUCCESS_5K["CCA"]
+    assert cmp.loc["MINDE-C", "mmg_tally"] == PUBLISHED_SUCCESS["MINDE-C"] and pd.isna(cmp.loc["CCA", "mmg_tally"])
 
 
 def test_split_settings_and_task_family():
@@ -191,6 +191,22 @@ def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_pa
     assert not (root / "summary.csv").exists()  # run_grid writes only the JSON files
     df = load_experiment(root)
     assert sorted(df["seed"]) == [0, 1] and set(df["estimator"]) == {"CCA"}
+
+
+def test_experiment_overview_counts_models_cpu_time_and_samples(tmp_path):
+    import json
+
+    from minde.results import experiment_overview
+
+    for seed, cpu in ((0, 1800.0), (2, 3600.0)):
+        cell = tmp_path / "exp" / "task" / "MINDE-C" / f"seed{seed}.json"
+        cell.parent.mkdir(parents=True, exist_ok=True)
+        cell.write_text(json.dumps({"seed": seed, "cpu_seconds": cpu, "seconds": 1.0, "n_train": 900, "n_test": 100,
+                                    "protocol": "cpu"}))  # fmt: skip
+    info = experiment_overview(tmp_path / "exp")
+    assert info == {"models": 2, "estimates": 0, "cpu_hours": 1.5, "samples": [1000], "seeds": "0,2", "protocols": "cpu"}
+    with pytest.raises(FileNotFoundError, match="no such experiment"):
+        experiment_overview("nope", results_dir=tmp_path)
 
 
 def test_load_experiment_names_a_missing_experiment_and_the_ones_there_are(tmp_path):

@@ -1,0 +1,326 @@
+"""Text generated from the repository's data, so that prose and data cannot drift apart.
+
+    python -m minde.report readme     # rewrite README.md's results block from data/results/
+    python -m minde.report paper      # rewrite docs/paper.md's table of the 40 tasks from minde.tasks
+    python -m minde.report check      # exit 1 when a committed block differs from what the data give
+
+Each block sits between ``<!-- BEGIN generated: NAME ... -->`` and ``<!-- END generated: NAME -->`` and is rewritten
+whole; the text outside the markers is left alone.  The experiments the README reads are named once, in
+:data:`README_EXPERIMENTS`; whatever their folders under ``data/results/`` hold is read as it stands (each
+``summary.csv`` is rebuilt from the JSON files first, as the notebooks do), so after a rerun of the grid
+``python -m minde.report readme`` is all the README needs.  ``tests/test_report.py`` fails when a committed block
+differs from its regeneration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .results import (
+    MMG_TALLY_LABEL,
+    PUBLISHED_SUCCESS,
+    average_forms,
+    experiment_overview,
+    load_experiment,
+    per_task,
+    seed_text,
+    split_settings,
+    success_counts,
+    task_info,
+)
+
+__all__ = [
+    "README_EXPERIMENTS", "ENSEMBLE", "THRESHOLD", "BLOCKS", "results_block", "tasks_block", "replace_block",
+    "render", "stale_summaries", "main",
+]  # fmt: skip
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: The experiments under data/results/ that the README's results come from: the benchmark grid (MINDE, every form),
+#: the baselines at the benchmark's sample size, MINDE given that sample size (default and candidate settings), and
+#: the candidate settings at the benchmark grid's protocol.  Rename here when the grid is rerun under another name.
+README_EXPERIMENTS: dict[str, str | tuple[str, ...]] = {
+    "benchmark": "minde-cpu",
+    "baselines": "baselines-10k",
+    "small_sample": ("minde-10k", "minde-10k-beyond"),
+    "candidates": "beyond-cpu",
+}
+#: The two models averaged into the ensemble row (``MINDEEnsemble``), and the two whose single models are compared
+#: on the heavy-tailed tasks.
+ENSEMBLE: tuple[str, str] = ("MINDE-C", "MINDE-J")
+#: nats: a task is solved when the mean estimate over seeds is closer than this to the truth (docs/paper.md §7).
+THRESHOLD = 0.1
+#: The base distribution of the heavy-tailed tasks (the Student-t ones).
+HEAVY_TAILS = "student-identity"
+
+
+# --- markdown helpers ---------------------------------------------------------------------------------------------
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A markdown table; ``|`` inside a cell is escaped."""
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *(line(r) for r in rows)])
+
+
+def _count(n: float) -> str:
+    """Thousands separated by a thin space in the README's style: 110000 -> "110 000"."""
+    return f"{int(n):,}".replace(",", " ")
+
+
+def _solved(solved: int, covered: int, total: int) -> str:
+    """"37" when every task is covered, else "12 of 20 covered"."""
+    return f"{solved}" if covered == total else f"{solved} of {covered} covered"
+
+
+def _load(name: str, results_dir: str | Path | None, rebuild: bool) -> pd.DataFrame | None:
+    """An experiment's results, or None when it is missing or empty (the loader's messages are kept out of stdout).
+    ``rebuild``: rebuild its summary.csv from the JSON files first (the notebooks' way) instead of reading it."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            return load_experiment(name, results_dir, rebuild=rebuild)
+        except FileNotFoundError:
+            return None
+
+
+def _experiment_names() -> list[str]:
+    """Every experiment named in :data:`README_EXPERIMENTS`, in order."""
+    names: list[str] = []
+    for value in README_EXPERIMENTS.values():
+        names += [value] if isinstance(value, str) else list(value)
+    return names
+
+
+def stale_summaries(results_dir: str | Path | None = None) -> list[str]:
+    """The experiments of :data:`README_EXPERIMENTS` whose summary.csv does not hold one row per estimate of their
+    JSON files (a run added cells since the summary was last rebuilt)."""
+    from .results import available_experiments, load_summary
+
+    stale = []
+    for name in dict.fromkeys(_experiment_names()):
+        if name not in available_experiments(results_dir):
+            continue
+        expected = experiment_overview(name, results_dir)["estimates"]
+        try:
+            rows = len(load_summary(name, results_dir))
+        except FileNotFoundError:
+            rows = 0
+        if rows != expected:
+            stale.append(f"{name} ({rows} rows in summary.csv, {expected} estimates in its JSON files)")
+    return stale
+
+
+# --- the README's results --------------------------------------------------------------------------------------------
+
+
+def _score_rows(df: pd.DataFrame, experiment: str, results_dir: str | Path | None, keep: Callable[[str], bool],
+                labels: dict[str, str] | None = None) -> list[list[object]]:  # fmt: skip
+    """One row per estimator of ``df`` (results of ``experiment``) that ``keep`` accepts: label, experiment, samples,
+    seeds, solved, mean |error|, and the MMG paper's tally where the name matches exactly."""
+    samples = ", ".join(_count(n) for n in experiment_overview(experiment, results_dir)["samples"]) or "—"
+    total = len(task_info())
+    seeds = df.groupby("estimator")["seed"].apply(lambda s: seed_text(list(s.unique())))
+    rows: list[list[object]] = []
+    for r in success_counts(df, THRESHOLD).itertuples(index=False):
+        if keep(r.estimator):
+            rows.append([(labels or {}).get(r.estimator, f"`{r.estimator}`"), f"`{experiment}`", samples, seeds[r.estimator],
+                         _solved(int(r.solved), int(r.tasks), total), f"{r.mean_abs_error:.3f}",
+                         PUBLISHED_SUCCESS.get(r.estimator, "—")])  # fmt: skip
+    return rows
+
+
+def _form(estimator: str) -> str:
+    """The estimator's form without its settings tag: ``MINDE-C(sigma)+steps=10000`` -> ``MINDE-C(sigma)``."""
+    return estimator.split("+", 1)[0]
+
+
+def _scores(results_dir: str | Path | None, rebuild: bool) -> tuple[str, pd.DataFrame | None]:
+    """The main table and the benchmark grid's results."""
+    bench_name = str(README_EXPERIMENTS["benchmark"])
+    bench = _load(bench_name, results_dir, rebuild)
+    rows: list[list[str]] = []
+    if bench is not None:
+        rows += _score_rows(bench, bench_name, results_dir, lambda e: True)
+        present = set(bench["estimator"])
+        if set(ENSEMBLE) <= present:
+            mean_name = f"mean of {' and '.join(ENSEMBLE)}"
+            rows += _score_rows(average_forms(bench, ENSEMBLE, mean_name), bench_name, results_dir, lambda e: True,
+                                {mean_name: f"{mean_name} (`MINDEEnsemble`)"})  # fmt: skip
+    base_name = str(README_EXPERIMENTS["baselines"])
+    baselines = _load(base_name, results_dir, rebuild)
+    if baselines is not None:
+        counts = success_counts(baselines, THRESHOLD).sort_values(["solved", "mean_abs_error"], ascending=[False, True])
+        best = str(counts["estimator"].iloc[0])
+        rows += _score_rows(baselines, base_name, results_dir, lambda e: e == best,
+                            {best: f"best of the {len(counts)} baselines: `{best}`"})  # fmt: skip
+    for name in README_EXPERIMENTS["small_sample"]:
+        small = _load(name, results_dir, rebuild)
+        if small is not None:
+            rows += _score_rows(small, name, results_dir, lambda e: not _form(e).endswith("(sigma)"))
+    header = ["estimator", "experiment", "samples (train + test)", "seeds", "solved /40", "mean |error| (nats)",
+              MMG_TALLY_LABEL]  # fmt: skip
+    return _table(header, rows) if rows else "No results yet.", bench
+
+
+def _misses(bench: pd.DataFrame) -> str:
+    """Every task that some estimator of the benchmark grid misses, with every estimator's signed error."""
+    pt = per_task(bench)
+    estimators = list(dict.fromkeys(bench["estimator"]))
+    err = pt.pivot(index="task", columns="estimator", values="error").reindex(columns=estimators)
+    order = [t for t in task_info().index if t in err.index]
+    missed = [t for t in order if (err.loc[t].abs() >= THRESHOLD).any()]
+    if not missed:
+        return "No estimator misses a task."
+    rows = [[f"`{t}`", *(("**" + f"{v:+.3f}" + "**") if abs(v) >= THRESHOLD else f"{v:+.3f}" for v in err.loc[t])]
+            for t in missed]  # fmt: skip
+    return _table(["task", *estimators], rows)
+
+
+def _single_models(df: pd.DataFrame, forms: Sequence[str], tasks: Sequence[str]) -> list[str]:
+    """Per form: "worst |error| (models within THRESHOLD / models)" over every (task, seed) model on ``tasks``."""
+    sel = df[df["task"].isin(tasks)]
+    cells = []
+    for form in forms:
+        e = (sel.loc[sel["estimator"] == form, "estimate"] - sel.loc[sel["estimator"] == form, "gt"]).abs()
+        cells.append(f"{e.max():.3f} ({int((e < THRESHOLD).sum())} / {len(e)})" if len(e) else "—")
+    return cells
+
+
+def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: bool) -> str:
+    """Single models on the heavy-tailed tasks: the benchmark grid's standardised inputs against every candidate
+    setting that ran on all of them for both ensemble forms."""
+    info = task_info()
+    tasks = list(info.index[info["base"] == HEAVY_TAILS])
+    bench_name = str(README_EXPERIMENTS["benchmark"])
+    rows = [[f"default (`{bench_name}`)", seed_text(bench["seed"].unique()), *_single_models(bench, ENSEMBLE, tasks)]]
+    cand_name = str(README_EXPERIMENTS["candidates"])
+    cand = _load(cand_name, results_dir, rebuild)
+    if cand is not None:
+        cand = split_settings(cand)
+        for setting, g in cand[cand["setting"] != "default"].groupby("setting", sort=False):
+            if all(set(tasks) <= set(g.loc[g["form"] == f, "task"]) for f in ENSEMBLE):
+                g = g.assign(estimator=g["form"])
+                rows.append([f"`{setting}` (`{cand_name}`)", seed_text(g["seed"].unique()), *_single_models(g, ENSEMBLE, tasks)])
+    header = ["inputs", "seeds", *(f"{f}: worst |error| (models within {THRESHOLD})" for f in ENSEMBLE)]
+    return (f"Single models (one per task and seed, not the mean over seeds) on the {len(tasks)} Student-t tasks, with "
+            "the default inputs and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
+
+
+def results_block(results_dir: str | Path | None = None, rebuild: bool = False) -> str:
+    """The README's results, in markdown, from the experiments of :data:`README_EXPERIMENTS` (``rebuild``: rebuild
+    their summary.csv files from the JSON files first; by default they are read as they are and nothing is written)."""
+    scores, bench = _scores(results_dir, rebuild)
+    bench_name = str(README_EXPERIMENTS["benchmark"])
+    parts = []
+    if bench is not None:
+        info = experiment_overview(bench_name, results_dir)
+        parts.append(f"The benchmark grid `{bench_name}` (`{info['protocols']}` protocol): {info['models']} trained models, "
+                     f"seeds {info['seeds']}, {info['cpu_hours']:.1f} CPU-hours.  A task is solved when the mean of an "
+                     f"estimator's estimates over seeds is within {THRESHOLD} nats of the truth (notebook 05 shows every "
+                     "task):")  # fmt: skip
+    parts.append(scores)
+    parts.append("The last column is the count tallied by the MMG paper (arXiv 2509.20609) for the authors' protocols, "
+                 "where the name matches: it is not a number printed in the MINDE paper, which reports MINDE as the best "
+                 "estimator on 35 of the 40 tasks, without error bars (per the ICLR reviews; docs/paper.md §11).")  # fmt: skip
+    if bench is not None:
+        parts.append(f"Tasks that some form misses on `{bench_name}` (signed error of the mean over seeds, nats; **bold**: "
+                     f"missed, absolute error of {THRESHOLD} or more):")  # fmt: skip
+        parts.append(_misses(bench))
+        if set(bench["task"].map(task_info()["base"])) & {HEAVY_TAILS}:
+            parts.append(_heavy_tails(bench, results_dir, rebuild))
+    parts.append("Notebooks 05, 08 and 09 discuss these results; notebook 09 also the uncertainty intervals.")
+    return "\n\n".join(_wrap(chunk) for p in parts for chunk in p.split("\n\n"))
+
+
+def _wrap(paragraph: str, width: int = 118) -> str:
+    """Wrap prose to the README's width; tables (lines starting with ``|``) are left as they are."""
+    import textwrap
+
+    if paragraph.lstrip().startswith("|"):
+        return paragraph
+    return textwrap.fill(paragraph, width=width, break_long_words=False, break_on_hyphens=False)
+
+
+# --- docs/paper.md's task table --------------------------------------------------------------------------------------
+
+
+def tasks_block(rebuild: bool = False) -> str:
+    """The 40 benchmark tasks of ``minde.tasks`` in benchmark order: number, id, dims, base, transform, GT (nats)
+    (``rebuild`` is accepted for a uniform signature and ignored)."""
+    info = task_info()
+    rows = [[i, f"`{task}`", row["dims"], row["base"], row["transform"], f"{row['GT']:.4f}"]
+            for i, (task, row) in enumerate(info.iterrows(), start=1)]
+    return _table(["#", "task id", "dims", "base", "transform", "GT (nats)"], rows)
+
+
+# --- blocks --------------------------------------------------------------------------------------------------------
+
+#: name -> (file it lives in, relative to the repository; the function that builds it, given ``rebuild``; the command
+#: that writes it)
+BLOCKS: dict[str, tuple[str, Callable[[bool], str], str]] = {
+    "results": ("README.md", results_block, "readme"),
+    "tasks": ("docs/paper.md", tasks_block, "paper"),
+}
+
+
+def replace_block(text: str, name: str, content: str) -> str:
+    """``text`` with the block ``name`` (between its BEGIN and END markers) replaced by ``content``; ValueError if
+    the markers are missing."""
+    key = re.escape(name)
+    pattern = re.compile(rf"(<!-- BEGIN generated: {key}\b[^\n]*-->\n)(.*?)(<!-- END generated: {key} -->)", re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"no block '{name}': expected '<!-- BEGIN generated: {name} ... -->' and "
+                         f"'<!-- END generated: {name} -->'")  # fmt: skip
+    return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(3), text, count=1)
+
+
+def render(name: str, root: Path = REPO, rebuild: bool = False) -> tuple[Path, str, str]:
+    """(path, committed text, regenerated text) of the file that holds block ``name`` (``rebuild``: see
+    :func:`results_block`)."""
+    rel, build, _ = BLOCKS[name]
+    path = root / rel
+    text = path.read_text()
+    return path, text, replace_block(text, name, build(rebuild))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``readme`` / ``paper`` rewrite their block (``readme`` rebuilds the experiments' summaries
+    first), ``check`` compares both without writing anything (exit 1 if out of date)."""
+    commands = {cmd: name for name, (_, _, cmd) in BLOCKS.items()}
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=[*commands, "check"])
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            stale = [f"summary.csv of {s}: python -m minde.report readme" for s in stale_summaries()]
+            for name, (_, _, cmd) in BLOCKS.items():
+                path, old, new = render(name)
+                if new != old:
+                    stale.append(f"{path.relative_to(REPO)} (block '{name}': python -m minde.report {cmd})")
+            if stale:
+                print(f"error: out of date: {'; '.join(stale)}", file=sys.stderr)
+                return 1
+            print("every generated block is up to date")
+            return 0
+        path, old, new = render(commands[args.command], rebuild=True)
+        if new != old:
+            path.write_text(new)
+        print(f"{path.relative_to(REPO)}: block '{commands[args.command]}' {'rewritten' if new != old else 'already up to date'}")
+        return 0
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Generated text (minde.report): the README's results and docs/paper.md's task table match the data they come
+from, the generator reads whatever an experiment holds, and the repository stands alone (no file points to notes
+outside it)."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from minde import report
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("block", sorted(report.BLOCKS))
+def test_committed_block_matches_its_regeneration(block):
+    """Edit the data, not the block: `python -m minde.report readme` / `paper` rewrites it."""
+    path, committed, regenerated = report.render(block)
+    command = report.BLOCKS[block][2]
+    assert committed == regenerated, f"{path.name}: block '{block}' is out of date; run python -m minde.report {command}"
+
+
+def test_committed_summaries_hold_every_estimate():
+    assert report.stale_summaries() == []
+
+
+def test_paper_task_table_lists_the_40_tasks_of_minde_tasks():
+    from minde.tasks import get_task, list_tasks
+
+    table = report.tasks_block().splitlines()[2:]
+    assert len(table) == 40 == len(list_tasks())
+    for row, tid in zip(table, list_tasks(), strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        task = get_task(tid)
+        assert cells[1] == f"`{tid}`" and cells[2] == f"{task.dim_x}x{task.dim_y}"
+        assert float(cells[5]) == pytest.approx(task.mutual_information, abs=5e-5)
+
+
+def test_replace_block_rewrites_only_between_the_markers():
+    text = "before\n<!-- BEGIN generated: x (note) -->\nold\nlines\n<!-- END generated: x -->\nafter\n"
+    expected = "before\n<!-- BEGIN generated: x (note) -->\nnew\n<!-- END generated: x -->\nafter\n"
+    assert report.replace_block(text, "x", "new") == expected
+    with pytest.raises(ValueError, match="no block 'y'"):
+        report.replace_block(text, "y", "new")
+
+
+def test_results_block_reads_whatever_the_experiments_hold(tmp_path, monkeypatch):
+    """A small grid of fast estimators under other names: every number of the block comes from it, missing
+    experiments are left out, nothing is written."""
+    from minde import experiments as ex
+    from minde.results import load_summary, success_counts
+
+    tasks = ["1v1-normal-0.75", "spiral-multinormal-sparse-3-3-2-2.0"]
+    ex.run_grid(ex.make_grid(tasks, ["CCA", "KSG"], [0, 1], "smoke"), tmp_path / "grid", progress=False)
+    ex.summarize(tmp_path / "grid")
+    monkeypatch.setattr(report, "README_EXPERIMENTS", {"benchmark": "grid", "baselines": "absent", "small_sample": ("absent",),
+                                                       "candidates": "absent"})  # fmt: skip
+    monkeypatch.setattr(report, "ENSEMBLE", ("CCA", "KSG"))
+    before = sorted(p.name for p in (tmp_path / "grid").iterdir())
+    block = report.results_block(tmp_path)
+    assert sorted(p.name for p in (tmp_path / "grid").iterdir()) == before
+    counts = success_counts(load_summary("grid", tmp_path)).set_index("estimator")
+    smoke = ex.PROTOCOLS["smoke"]
+    for est in ("CCA", "KSG"):
+        row = next(line for line in block.splitlines() if line.startswith(f"| `{est}` |"))
+        assert f"| `grid` | {smoke.n_train + smoke.n_test:,} | 0,1 |".replace(",", " ", 1) in row
+        assert f"| {counts.loc[est, 'solved']} of 2 covered | {counts.loc[est, 'mean_abs_error']:.3f} |" in row
+    assert "mean of CCA and KSG (`MINDEEnsemble`)" in block
+    assert "absent" not in block and "8 trained models, seeds 0,1" in block
+    assert "`spiral-multinormal-sparse-3-3-2-2.0`" in block  # CCA misses the spiral, so the task is listed
+    assert "Student-t" not in block  # no heavy-tailed task in this grid
+
+
+def test_check_command_fails_on_a_stale_block(tmp_path, monkeypatch, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- BEGIN generated: results -->\nstale\n<!-- END generated: results -->\n")
+    paper = tmp_path / "docs" / "paper.md"
+    paper.parent.mkdir()
+    paper.write_text(f"<!-- BEGIN generated: tasks -->\n{report.tasks_block()}\n<!-- END generated: tasks -->\n")
+    monkeypatch.setattr(report, "REPO", tmp_path)
+    monkeypatch.setattr(report, "render", lambda name, root=tmp_path, rebuild=False: _render_in(tmp_path, name))
+    assert report.main(["check"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "README.md (block 'results'" in err and "paper.md" not in err
+
+
+def _render_in(root: Path, name: str) -> tuple[Path, str, str]:
+    """report.render for a fake repository, with a fixed results block."""
+    rel, build, _ = report.BLOCKS[name]
+    path = root / rel
+    text = path.read_text()
+    content = "fresh" if name == "results" else build(False)
+    return path, text, report.replace_block(text, name, content)
+
+
+# --- the repository stands alone -------------------------------------------------------------------------------------
+
+#: Files that another engineer is rewriting and still cite the old notes (temporary: empty this set once they are fixed;
+#: the test passes as soon as no file mentions them, allowed or not).
+ALLOWED_FOR_NOW = {"minde/estimators.py", "minde/score_network.py", "minde/sde.py", "minde/training.py"}
+#: Spelled in two pieces so that this file does not match itself.
+FORBIDDEN = ("REFERENCE" + ".md", "shared" + "/paper")
+
+
+def test_no_tracked_file_points_outside_the_repository():
+    """The notes on the paper live in docs/paper.md; nothing may cite notes that a clone does not have."""
+    try:
+        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    offenders = []
+    for name in files:
+        path = ROOT / name
+        if name in ALLOWED_FOR_NOW or not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        offenders += [f"{name}: {word}" for word in FORBIDDEN if word in text]
+    assert not offenders, "cite docs/paper.md §N instead:\n" + "\n".join(offenders)
+    assert (ROOT / "docs" / "paper.md").is_file() and (ROOT / "LICENSE").is_file()
