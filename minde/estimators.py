@@ -3,7 +3,7 @@
 Every function returns the per-sample *integrand* ``w(t) * f(t, x_t)`` whose mean over draws of
 (x_0, t, x_t) is the estimate; ``Estimate.from_samples`` turns it into a value with its Monte-Carlo
 standard error.  Because they take score values, they can be fed exact (closed-form) scores as well
-as a network's.  Notation of REFERENCE.md section 1: ``g2 = g(t)^2``; ``weight = 1 / density of t``
+as a network's.  Notation of docs/paper.md §3-4: ``g2 = g(t)^2``; ``weight = 1 / density of t``
 (``Z / q`` under importance sampling, ``T - eps`` under uniform sampling); ``chi = alpha_t^2 s^2 + sigma_t^2``.
 
     KL(p^A || p^B) = 1/2 Int_0^T g^2 E_{rho^A_t} ||s^A_t - s^B_t||^2 dt (+ end-point term)        (KL)

@@ -111,7 +111,7 @@ PROTOCOLS: dict[str, Protocol] = {
         n_train=100_000,
         n_test=10_000,
         # the authors' camera-ready runs: 500 epochs of 100k at batch 128 (lr 1e-3) for dim_x <= 5, 750 epochs at
-        # batch 256 (lr 2e-3) beyond (docs/paper.md §4)
+        # batch 256 (lr 2e-3) beyond (docs/paper.md §8)
         minde={"steps": (_epochs_to_steps(500, 100_000, 128), _epochs_to_steps(750, 100_000, 256)),
                "batch_size": (128, 256), "lr": (1e-3, 2e-3), "mc_repeats": 10},  # fmt: skip
         baselines={"config": "minde"},

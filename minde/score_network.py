@@ -1,7 +1,7 @@
 """One network for every score: an MLP with skip connections conditioned on one time per variable.
 
 The network sees the concatenation ``[x, y]`` and a time vector ``[t_X, t_Y]``.  Each variable plays
-one of three roles (docs/paper.md §3, after the authors' code):
+one of three roles (docs/paper.md §5, after the authors' code):
 
 * ``DIFFUSED``  -- value x_t, time t: the variable whose score is wanted;
 * ``CLEAN``     -- value x_0, time 0: the variable is conditioned on;

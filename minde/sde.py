@@ -5,7 +5,7 @@ Both are linear SDEs ``dX_t = f(t) X_t dt + g(t) dW_t`` whose transition kernel 
     X_t | X_0 ~ N(alpha_t X_0, sigma_t^2 I),
 
 so everything MINDE needs follows from three functions of time: ``alpha(t)``, ``sigma(t)`` and ``g2(t)``
-(REFERENCE.md section 1).  Time sampling lives here too, because the importance density of t is a
+(docs/paper.md §2; time sampling: §6).  Time sampling lives here too, because the importance density of t is a
 property of the SDE:
 
     q(t)  ∝  g(t)^2 / sigma_t^2  =  d/dt log(sigma_t^2 / alpha_t^2)                      (*)
@@ -201,7 +201,7 @@ class VPSDE(SDE):
     """Variance-preserving SDE: dX = -1/2 beta(t) X dt + sqrt(beta(t)) dW, beta linear in t.
 
     alpha_t = exp(-B(t)/2), sigma_t^2 = 1 - exp(-B(t)), B(t) = Int_0^t beta = t^2 (b1 - b0)/2 + t b0,
-    g(t)^2 = beta(t).  Defaults beta_min = 0.1, beta_max = 20, T = 1 (REFERENCE.md section 1).
+    g(t)^2 = beta(t).  Defaults beta_min = 0.1, beta_max = 20, T = 1 (docs/paper.md §2).
     """
 
     name = "vp"

@@ -1,6 +1,6 @@
 """Denoising score matching for the multi-time score network: plain PyTorch, Adam, EMA.
 
-The loss (REFERENCE.md section 1, after the authors' code) is the noise-prediction error on the
+The loss (docs/paper.md §5, after the authors' code) is the noise-prediction error on the
 diffused coordinates, averaged over them and weighted by ``1 + #non-diffused coords / #coords``.
 Times are drawn from the importance density q(t) ∝ g^2/sigma_t^2 (or uniformly), so the eps-MSE is the
 likelihood-weighted score-matching objective whose minimiser gives the scores MINDE integrates.
