@@ -53,7 +53,7 @@ from .runner import (
 __all__ = [
     "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS", "DEFAULT_RESULTS", "DEFAULT_MODELS",
     "task_set", "run_cell", "run_grid", "make_grid", "summarize", "reevaluate", "load_results", "write_json_atomic",
-    "models_dir", "cells_of", "main",
+    "models_dir", "cells_of", "load_model", "main",
 ]  # fmt: skip
 
 DEFAULT_RESULTS = REPO / "data" / "results"
@@ -519,6 +519,23 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
 
 
 # --- re-evaluation from checkpoints ----------------------------------------------------------------
+def load_model(root: Path, payload: dict):
+    """The trained MINDE network of a result (``payload`` from the experiment in ``root``) with its held-out data,
+    re-drawn from the task and seed exactly as the run drew them: (estimator, x_test, y_test)."""
+    from .estimator import MINDE
+    from .tasks import get_task
+
+    if not payload.get("checkpoint"):
+        raise ValueError(f"{payload['task']} {payload['estimator']} seed {payload['seed']}: no checkpoint recorded")
+    ckpt = models_dir(Path(root)) / payload["checkpoint"]
+    if not ckpt.exists():
+        raise ValueError(f"checkpoint {ckpt} is missing (networks are kept outside git: rerun the cell to recreate it)")
+    task = get_task(payload["task"])
+    x, y = task.sample(payload["n_train"] + payload["n_test"], seed=payload["seed"])
+    n = payload["n_train"]
+    return MINDE.load(ckpt), x[n:], y[n:]
+
+
 def reevaluate(root: Path, output: Path | None = None, progress: bool = True) -> list[dict]:
     """Re-read every MINDE cell of the experiment in ``root`` from its kept network, with the current estimator
     code: the data are re-drawn from the task and seed, the estimates recomputed, training information kept.  Writes

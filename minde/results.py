@@ -18,7 +18,8 @@ __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL", "load_summary", "load_experiment",
     "available_experiments", "per_task", "success_counts", "combine", "coverage", "task_info", "benchmark_table",
     "family_counts", "compare_published", "experiment_overview", "split_settings", "with_task_family", "tracking_limit",
-    "load_sigma_sweeps", "intervals", "calibration", "average_forms", "ensemble_intervals", "seed_text",
+    "load_sigma_sweeps", "intervals", "calibration", "average_forms", "ensemble_intervals", "seed_text", "small_t_rules",
+    "compare_runs", "evaluation_spread",
 ]  # fmt: skip
 
 #: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
@@ -425,3 +426,76 @@ def ensemble_intervals(df: pd.DataFrame, forms: Sequence[str], level: float = 0.
     iv["kind"] = iv["kind"] + "+range"
     iv["covers"] = (iv["lo"] <= iv["gt"]) & (iv["gt"] <= iv["hi"])
     return iv
+
+
+# --- version 0.2: the small-t rule, paired comparisons, and the evaluation-seed check --------------------------------
+
+
+def small_t_rules(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Per MINDE cell and form, the estimate under each small-t rule on the *same* trained network (recorded by the
+    runner since 0.2: ``estimates`` under "hold", ``estimates_small_t`` under "exact" and "authors"): columns task,
+    estimator, seed, gt, hold, exact, authors (and their standard errors ``*_stderr``)."""
+    from .runner import load_results
+
+    rows = []
+    for p in load_results(_experiment_dir(experiment, results_dir)):
+        other = p.get("estimates_small_t")
+        if not other:
+            continue
+        for name, e in p["estimates"].items():
+            row = {"task": p["task"], "estimator": name, "seed": p["seed"], "gt": p["gt"], "hold": e["estimate"],
+                   "hold_stderr": e.get("stderr")}  # fmt: skip
+            for rule, est in other.items():
+                row[rule] = est[name]["estimate"]
+                row[f"{rule}_stderr"] = est[name].get("stderr")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_runs(before: pd.DataFrame, after: pd.DataFrame, threshold: float = 0.1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two runs of the same grid compared on what both cover (same tasks, estimators and seeds).
+
+    Returns (per estimator: solved and mean |error| before and after, tasks gained and lost; per task and estimator:
+    the mean estimates and errors before and after, for the tasks whose verdict changed or whose error moved by more
+    than ``threshold / 2``)."""
+    keys = ["task", "estimator", "seed"]
+    common = before[keys].merge(after[keys], on=keys)
+    b = per_task(before.merge(common, on=keys))
+    a = per_task(after.merge(common, on=keys))
+    both = b.merge(a, on=["task", "estimator"], suffixes=("_before", "_after"))
+    both["solved_before"] = both["error_before"].abs() < threshold
+    both["solved_after"] = both["error_after"].abs() < threshold
+    rows = []
+    for est, g in both.groupby("estimator", sort=False):
+        rows.append({
+            "estimator": est, "tasks": len(g), "seeds": int(g["seeds_after"].min()),
+            "solved_before": int(g["solved_before"].sum()), "solved_after": int(g["solved_after"].sum()),
+            "mae_before": float(g["error_before"].abs().mean()), "mae_after": float(g["error_after"].abs().mean()),
+            "gained": ", ".join(g.loc[~g["solved_before"] & g["solved_after"], "task"]),
+            "lost": ", ".join(g.loc[g["solved_before"] & ~g["solved_after"], "task"]),
+        })  # fmt: skip
+    moved = both[(both["solved_before"] != both["solved_after"])
+                 | ((both["error_after"] - both["error_before"]).abs() > threshold / 2)]  # fmt: skip
+    cols = ["task", "estimator", "gt_before", "mean_before", "error_before", "mean_after", "error_after"]
+    return pd.DataFrame(rows), moved[cols].rename(columns={"gt_before": "gt"}).reset_index(drop=True)
+
+
+def evaluation_spread(models: Sequence[tuple[str, object, object, object]], seeds: Sequence[int] = range(20),
+                      small_t: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Does the reported Monte-Carlo standard error mean what it says?  For each (label, trained MINDE, x, y), the
+    estimates of both forms with every evaluation ``seed`` (same network, same data): their standard deviation over
+    seeds against the mean reported ``mc_stderr`` (ratio near 1 when the error bar is right), and the range.  One
+    row per model and form."""
+    rows = []
+    for label, est, x, y in models:
+        res = [est.mutual_information(x, y, seed=int(s), small_t=small_t) for s in seeds]
+        for form, value, se, mc in (("inside", "mi", "mi_stderr", "mi_mc_stderr"),
+                                    ("sigma", "mi_sigma", "mi_sigma_stderr", "mi_sigma_mc_stderr")):  # fmt: skip
+            v = np.array([getattr(r, value) for r in res])
+            mc_mean = float(np.mean([getattr(r, mc) for r in res]))
+            rows.append({
+                "model": label, "form": form, "evaluations": len(v), "mean": float(v.mean()), "sd": float(v.std(ddof=1)),
+                "range": float(v.max() - v.min()), "mc_stderr": mc_mean, "stderr": float(np.mean([getattr(r, se) for r in res])),
+                "ratio": float(v.std(ddof=1) / mc_mean) if mc_mean > 0 else float("nan"),
+            })  # fmt: skip
+    return pd.DataFrame(rows)
