@@ -16,5 +16,9 @@ PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-2
 run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MINDE-J --seeds 0-2
 # issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
 run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set "ema_ablation=('raw', 0.9999)"
+# issue 20: bfloat16 autocast, paired with the float32 networks of minde-cpu seed 0 (same cells, same seeds)
+run --experiment precision-bf16 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set precision=bfloat16
+# issue 20: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap)
+run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
 # issue 18: the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
 run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
