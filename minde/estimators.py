@@ -49,18 +49,28 @@ class Estimate:
     mc_stderr: float = float("nan")
 
     @classmethod
-    def from_samples(cls, samples: Tensor, offset: float = 0.0) -> Estimate:
+    def from_samples(cls, samples: Tensor, offset: float = 0.0, block: int | None = None) -> Estimate:
         """Mean and standard errors of per-sample values.
 
         A 2-D input (n data points, r repeats of t and noise) is first averaged over repeats for ``stderr``, so it
-        treats the data points, not the repeats, as the independent units.  ``mc_stderr`` pools the spread of each
-        point's r repeats: sqrt(mean_i Var_j(s_ij) / (n r)).  It ignores the (negative) correlation that stratified
-        times induce between points, so it errs on the large side (notebook 09 checks it against evaluation seeds).
+        treats the data points, not the repeats, as the independent units.  ``mc_stderr`` needs r >= 2: with
+        ``block`` (the times of each run of ``block`` consecutive points stratified on their own, so that runs are
+        independent given the data) it is sqrt(sum_b w_b^2 Var_j(m_bj) / r), m_bj the mean of block b in repeat j
+        and w_b its share of the points, an unbiased estimate with (blocks x (r - 1)) degrees of freedom; without
+        it, the pooled spread of each point's repeats, sqrt(mean_i Var_j(s_ij) / (n r)), which ignores the
+        (negative) correlation that stratified times induce between points and so errs on the large side.
         """
         s = samples.detach().to(torch.float64)
         mc = float("nan")
         if s.ndim == 2:
-            if s.shape[1] > 1:
+            n, r = s.shape
+            if r > 1 and block is not None:
+                var = 0.0
+                for start in range(0, n, block):
+                    m = s[start : start + block].mean(dim=0)  # (r,) block means
+                    var += (min(block, n - start) / n) ** 2 * float(m.var(unbiased=True)) / r
+                mc = math.sqrt(var)
+            elif r > 1:
                 mc = float((s.var(dim=1, unbiased=True).mean() / s.numel()).sqrt())
             s = s.mean(dim=1)
         s = s.reshape(-1)

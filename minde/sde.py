@@ -127,6 +127,7 @@ class SDE(ABC):
         generator: torch.Generator | None = None,
         device: torch.device | str = "cpu",
         stratified: bool = False,
+        block: int | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Draw n times and their weights w(t) = 1 / density, so that Int_0^T f dt ≈ mean(w f).
 
@@ -135,7 +136,7 @@ class SDE(ABC):
         each t is still marginally distributed as above (the estimate stays unbiased) but the time
         integral's Monte-Carlo variance drops.  Returns float64 tensors of shape (n, 1).
         """
-        u = _uniforms(n, generator, device, stratified)
+        u = _uniforms(n, generator, device, stratified, block)
         if importance_sampling:
             t = self.importance_inverse_cdf(u)
             return t, 1.0 / self.importance_density(t)
@@ -150,6 +151,7 @@ class SDE(ABC):
         device: torch.device | str = "cpu",
         stratified: bool = True,
         small_t: str = "hold",
+        block: int | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Times and weights (t, w) for the Monte-Carlo time integral of an estimator: Int_0^T f dt ≈ mean(w f(t)).
 
@@ -170,13 +172,14 @@ class SDE(ABC):
           t ~ U(uniform_eps, T).  Unbiased for exact scores, infinite variance for learned ones: kept only to show
           what it did.
 
+        ``stratified`` and ``block`` as in ``sample_time`` (``block``: stratify each run of that many draws on its own).
         Returns float64 tensors of shape (n, 1).
         """
         if small_t not in SMALL_T_RULES:
             raise ValueError(f"unknown small_t rule {small_t!r}: choose one of {', '.join(SMALL_T_RULES)}")
         if small_t == "exact":
-            return self.sample_time(n, importance_sampling, generator, device, stratified)
-        u = _uniforms(n, generator, device, stratified)
+            return self.sample_time(n, importance_sampling, generator, device, stratified, block)
+        u = _uniforms(n, generator, device, stratified, block)
         if importance_sampling:
             t = self.importance_inverse_cdf(u)
             if small_t == "hold":
@@ -188,13 +191,22 @@ class SDE(ABC):
         return self.t_eps + span * u, torch.full_like(u, span)
 
 
-def _uniforms(n: int, generator: torch.Generator | None, device: torch.device | str, stratified: bool) -> Tensor:
-    """n draws of U(0, 1), shape (n, 1), float64; ``stratified``: one in each of n equal strata, randomly permuted."""
+def _uniforms(
+    n: int, generator: torch.Generator | None, device: torch.device | str, stratified: bool, block: int | None = None
+) -> Tensor:
+    """n draws of U(0, 1), shape (n, 1), float64.  ``stratified``: one draw in each of n equal strata, randomly
+    permuted; with ``block``, each run of ``block`` consecutive draws is stratified on its own (so that blocks are
+    independent, and the Monte-Carlo error can be estimated from them)."""
     u = torch.rand(n, 1, generator=generator, device=device, dtype=torch.float64)
-    if stratified:
-        strata = torch.randperm(n, generator=generator, device=device).to(torch.float64).reshape(n, 1)
-        u = (strata + u) / n
-    return u
+    if not stratified:
+        return u
+    size = n if block is None else int(block)
+    parts = []
+    for start in range(0, n, size):
+        m = min(size, n - start)
+        strata = torch.randperm(m, generator=generator, device=device).to(torch.float64).reshape(m, 1)
+        parts.append((strata + u[start : start + m]) / m)
+    return torch.cat(parts)
 
 
 class VPSDE(SDE):
