@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Promote finished version-0.2 runs: data/results-next/<X> replaces data/results/<X>, whose 0.1 results move to
+# data/archive/v0.1/results/<X> (kept for the before/after comparisons of notebook 09); the networks move from
+# data/models-next/<X> to data/models/<X>.  Usage: bash benchmarks/promote_v02.sh EXPERIMENT...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for x in "$@"; do
+    [ -d "data/results-next/$x" ] || { echo "no data/results-next/$x" >&2; exit 1; }
+    if find "data/results-next/$x" -name '*.claim' | grep -q .; then echo "$x is still running (claims)" >&2; exit 1; fi
+    if [ -d "data/results/$x" ]; then
+        mkdir -p data/archive/v0.1/results
+        git mv "data/results/$x" "data/archive/v0.1/results/$x"
+    fi
+    mv "data/results-next/$x" "data/results/$x"
+    if [ -d "data/models-next/$x" ]; then mkdir -p data/models; rm -rf "data/models/$x"; mv "data/models-next/$x" "data/models/$x"; fi
+    git add "data/results/$x"
+    echo "promoted $x"
+done
