@@ -35,6 +35,10 @@ __all__ = [
     "end_point_terms",
     "time_integration_errors",
     "exact_integrand_curves",
+    "exact_samples",
+    "compare_small_t_rules",
+    "girsanov_path_check",
+    "novikov_exponent",
     "GaussianMixture",
 ]
 
@@ -168,6 +172,38 @@ def exact_integrands(
     }
 
 
+def exact_samples(
+    pair: GaussianPair,
+    sde: SDE,
+    n: int = 100_000,
+    importance_sampling: bool = True,
+    reference_std: float = 1.0,
+    seed: int = 0,
+    stratified: bool = True,
+    small_t: str = "hold",
+) -> tuple[dict[str, Tensor], Tensor]:
+    """The per-sample values whose means ``exact_estimates`` reports, and the time each sample was drawn at.
+
+    Returns ``(values, t)``: ``values[key]`` is (n,) float64 (the weighted integrand w(t) f for the MI forms; the
+    reference cross-entropy minus it for the entropies, eq. (H)); ``t`` is (n,), the time as drawn by
+    ``SDE.integration_points`` (under the "hold" rule a draw below t_eps is evaluated at t = t_eps, so ``t <=
+    sde.t_eps`` marks the draws below t_eps under every rule).  The same ``seed`` gives the same data, uniforms and
+    noise under every ``small_t`` rule (common random numbers, so two rules can be compared sample by sample)."""
+    gen = torch.Generator().manual_seed(seed)
+    x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
+    t, w = sde.integration_points(n, importance_sampling, gen, stratified=stratified, small_t=small_t)
+    noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
+    terms = exact_integrands(pair, sde, x0, y0, t, w, noise, reference_std)
+    cross = {"X": x0, "Y": y0, "X,Y": torch.cat([x0, y0], dim=1)}
+    out = {}
+    for key, v in terms.items():
+        if key.startswith("H("):
+            var = key[2:-1].split("|")[0]
+            v = est.gaussian_reference_cross_entropy(cross[var], reference_std) - v
+        out[key] = v
+    return out, t.reshape(-1)
+
+
 def exact_estimates(
     pair: GaussianPair,
     sde: SDE,
@@ -185,26 +221,41 @@ def exact_estimates(
     Returns estimates keyed "MINDE-C", "MINDE-C(sigma)", "MINDE-J", "MINDE-J(sigma)", "KL(joint||product)"
     and "H(X)", "H(Y)", "H(X,Y)", "H(X|Y)", "H(Y|X)" (entropies = reference cross-entropy - KL, eq. (H)).
     """
-    gen = torch.Generator().manual_seed(seed)
-    x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
-    t, w = sde.integration_points(n, importance_sampling, gen, stratified=stratified, small_t=small_t)
-    noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
-    terms = exact_integrands(pair, sde, x0, y0, t, w, noise, reference_std)
-    cross = {"X": x0, "Y": y0, "X,Y": torch.cat([x0, y0], dim=1)}
-    out = {}
-    for key, v in terms.items():
-        if key.startswith("H("):
-            var = key[2:-1].split("|")[0]
-            v = est.gaussian_reference_cross_entropy(cross[var], reference_std) - v
-        out[key] = est.Estimate.from_samples(v)
-    return out
+    values, _ = exact_samples(pair, sde, n, importance_sampling, reference_std, seed, stratified, small_t)
+    return {key: est.Estimate.from_samples(v) for key, v in values.items()}
+
+
+def compare_small_t_rules(samples: dict[str, tuple[Tensor, Tensor]], t_eps: float) -> list[dict[str, float | str]]:
+    """One Monte-Carlo estimate under several small-t rules, drawn with common random numbers.
+
+    ``samples[rule] = (values, t)``: the per-sample weighted integrands and their times (``exact_samples``,
+    ``DiffusedGaussians.integrand_samples(..., return_times=True)``), from the same seed for every rule.  Returns
+    one record per rule: "rule", "value", "stderr", "minus_exact" and "minus_exact_stderr" (the paired difference
+    from the "exact" rule, sample by sample, which is far more precise than the difference of two estimates) and
+    "share_below" (the share of the estimate contributed by the draws at or below ``t_eps``).  The rules differ only
+    on (0, t_eps] (``SDE.integration_points``), so the paired difference is the cost of each rule there."""
+    if "exact" not in samples:
+        raise ValueError(f"compare_small_t_rules needs the 'exact' rule among {sorted(samples)}")
+    ref = samples["exact"][0].reshape(-1)
+    rows: list[dict[str, float | str]] = []
+    for rule, (v, t) in samples.items():
+        v, t = v.reshape(-1), t.reshape(-1)
+        if v.shape != ref.shape or t.shape != v.shape:
+            raise ValueError(f"rule {rule!r}: {v.numel()} values and {t.numel()} times, the 'exact' rule has {ref.numel()}")
+        e, d = est.Estimate.from_samples(v), est.Estimate.from_samples(v - ref)
+        below = float((v * (t <= t_eps * (1 + 1e-12))).sum() / v.sum())
+        rows.append({"rule": rule, "value": e.value, "stderr": e.stderr, "minus_exact": d.value,
+                     "minus_exact_stderr": d.stderr, "share_below": below})  # fmt: skip
+    return rows
 
 
 def exact_time_profile(
-    pair: GaussianPair, sde: SDE, times: object, n: int = 20_000, reference_std: float = 1.0, seed: int = 0
-) -> dict[str, np.ndarray]:
+    pair: GaussianPair, sde: SDE, times: object, n: int = 20_000, reference_std: float = 1.0, seed: int = 0,
+    with_stderr: bool = False,
+) -> dict[str, np.ndarray]:  # fmt: skip
     """For each t in ``times``, the Monte-Carlo mean over n samples of every integrand without time weight
-    (e.g. 1/2 g^2 E||s_{X|Y} - s_X||^2 for MINDE-C): the exact curves whose area is the MI / KL."""
+    (e.g. 1/2 g^2 E||s_{X|Y} - s_X||^2 for MINDE-C): the exact curves whose area is the MI / KL.  With
+    ``with_stderr`` the standard error of each mean is returned too, under "<key> stderr"."""
     gen = torch.Generator().manual_seed(seed)
     x0, y0 = (torch.as_tensor(a) for a in pair.sample(n, seed))
     out: dict[str, list[float]] = {}
@@ -213,6 +264,8 @@ def exact_time_profile(
         noise = torch.randn(n, x0.shape[1] + y0.shape[1], generator=gen, dtype=torch.float64)
         for k, v in exact_integrands(pair, sde, x0, y0, t, torch.ones_like(t), noise, reference_std).items():
             out.setdefault(k, []).append(float(v.mean()))
+            if with_stderr:
+                out.setdefault(f"{k} stderr", []).append(float(v.std() / math.sqrt(n)))
     return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -320,17 +373,19 @@ class DiffusedGaussians:
 
     def integrand_samples(
         self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False,
-        small_t: str = "hold",
-    ) -> Tensor:
+        small_t: str = "hold", return_times: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         """Per-sample Monte-Carlo integrands w(t) 1/2 g^2 ||s^A_t(x_t) - s^B_t(x_t)||^2, x_0 ~ p^A, x_t ~ kernel
-        (times and weights from ``SDE.integration_points`` with the ``small_t`` rule)."""
+        (times and weights from ``SDE.integration_points`` with the ``small_t`` rule); with ``return_times`` also
+        the (n,) times the samples were evaluated at (as in ``exact_samples``)."""
         gen = torch.Generator().manual_seed(seed)
         x0 = torch.as_tensor(self.sample_a(n, seed))
         t, w = sde.integration_points(n, importance_sampling, gen, stratified=stratified, small_t=small_t)
         noise = torch.randn(n, self.dim, generator=gen, dtype=torch.float64)
         x_t = sde.perturb(x0, t, noise)
         alpha, sigma = sde.alpha(t), sde.sigma(t)
-        return est.kl_integrand(self.score_a(x_t, alpha, sigma), self.score_b(x_t, alpha, sigma), sde.g2(t), w)
+        values = est.kl_integrand(self.score_a(x_t, alpha, sigma), self.score_b(x_t, alpha, sigma), sde.g2(t), w)
+        return (values, t.reshape(-1)) if return_times else values
 
     def estimate(
         self, sde: SDE, n: int, importance_sampling: bool = True, seed: int = 0, stratified: bool = False,
@@ -338,6 +393,104 @@ class DiffusedGaussians:
     ) -> est.Estimate:
         """Monte-Carlo estimate of 1/2 Int_0^T g^2 E||s^A - s^B||^2 dt (the identity without its end-point term)."""
         return est.Estimate.from_samples(self.integrand_samples(sde, n, importance_sampling, seed, stratified, small_t))
+
+
+def _drift_coefficient(sde: SDE, t: float) -> float:
+    """f(t) of dX = f(t) X dt + g(t) dW: -beta(t)/2 for the VP-SDE, 0 for the VE-SDE (docs/paper.md §2)."""
+    from .sde import VESDE, VPSDE
+
+    if isinstance(sde, VPSDE):
+        return -0.5 * float(sde.beta(torch.tensor(t, dtype=torch.float64)))
+    if isinstance(sde, VESDE):
+        return 0.0
+    raise ValueError(f"no drift coefficient known for {type(sde).__name__}")
+
+
+def girsanov_path_check(
+    target: DiffusedGaussians, sde: SDE, n_paths: int = 20_000, n_steps: int = 1000, seed: int = 0, keep_paths: int = 20
+) -> dict[str, np.ndarray | float]:
+    """Euler-Maruyama check of Girsanov's formula on the time reversals of two diffused Gaussians (notebook 01, §3).
+
+    Both reversed processes (Anderson) run on u in [0, T] (t = T - u) with the same g and the drifts
+    b^X_u(x) = -f(t) x + g(t)^2 s^X_t(x), X in {A, B}.  ``n_paths`` paths of A's reversal are simulated from
+    X_0 ~ rho^A_T (exact) with ``n_steps`` Euler steps x_{k+1} = x_k + b^A h + g sqrt(h) xi_k, and along each path
+    the log-likelihood ratio of the discretised path under A's and B's dynamics is accumulated: the log ratio of the
+    Gaussian Euler transition densities,
+
+        log N(x_{k+1}; x_k + b^A h, g^2 h) / N(x_{k+1}; x_k + b^B h, g^2 h)
+            = [ (b^A - b^B) . dx  -  1/2 (|b^A|^2 - |b^B|^2) h ] / g^2,
+
+    which is the Ito sum of Girsanov's log dP^A/dP^B = Int (b^A - b^B)/g^2 . dX - 1/2 Int (|b^A|^2 - |b^B|^2)/g^2 du.
+    Its mean over paths should be 1/2 Int_0^T g^2 E_{rho^A_t} ||s^A_t - s^B_t||^2 dt (closed form,
+    ``DiffusedGaussians.integrand``): KL(p^A || p^B) minus the end-point term.
+
+    Returns "u" (n_steps + 1,), "llr_mean" and "llr_stderr" (the running mean over paths of the accumulated log
+    ratio at each u, and its standard error), "predicted" (the closed-form integral of the integrand over
+    [T - u, T]), "end_mean" and "end_cov" (of the final points, which should be m_A and C_A), "paths" (the first
+    ``keep_paths`` paths, (n_steps + 1, keep_paths, d)), and "rho_mean", "rho_std" (the mean and the std of each
+    coordinate of rho^A_{T-u}, the law the paths should follow at every u).
+    """
+    if n_paths < 2 or n_steps < 1:
+        raise ValueError(f"need n_paths >= 2 and n_steps >= 1, got {n_paths}, {n_steps}")
+    rng = np.random.default_rng(seed)
+    T, d = sde.T, target.dim
+    u = np.linspace(0.0, T, n_steps + 1)
+    h = T / n_steps
+    tt = T - u
+    alpha, sigma, g2, ma, ca, mb, cb = (a.numpy() for a in target._moments(sde, tt))
+    prec_a, prec_b = np.linalg.inv(ca), np.linalg.inv(cb)
+    x = ma[0] + rng.standard_normal((n_paths, d)) @ np.linalg.cholesky(ca[0]).T  # X_0 ~ rho^A_T
+    llr = np.zeros(n_paths)
+    llr_mean, llr_se = np.zeros(n_steps + 1), np.zeros(n_steps + 1)
+    kept = np.empty((n_steps + 1, min(keep_paths, n_paths), d))
+    kept[0] = x[: kept.shape[1]]
+    for k in range(n_steps):
+        f = _drift_coefficient(sde, float(tt[k]))
+        b_a = -f * x + g2[k] * -(x - ma[k]) @ prec_a[k].T
+        b_b = -f * x + g2[k] * -(x - mb[k]) @ prec_b[k].T
+        dx = b_a * h + np.sqrt(g2[k] * h) * rng.standard_normal((n_paths, d))
+        diff = b_a - b_b
+        llr += ((diff * dx).sum(1) - 0.5 * ((b_a**2).sum(1) - (b_b**2).sum(1)) * h) / g2[k]
+        x = x + dx
+        llr_mean[k + 1], llr_se[k + 1] = llr.mean(), llr.std(ddof=1) / np.sqrt(n_paths)
+        kept[k + 1] = x[: kept.shape[1]]
+    f_t = target.integrand(sde, tt)  # the integrand at t = T - u, on the same grid
+    predicted = np.concatenate([[0.0], np.cumsum(0.5 * (f_t[1:] + f_t[:-1]) * h)])
+    return {
+        "u": u, "llr_mean": llr_mean, "llr_stderr": llr_se, "predicted": predicted, "end_mean": x.mean(0),
+        "end_cov": np.cov(x.T).reshape(d, d), "paths": kept, "rho_std": np.sqrt(np.diagonal(ca, axis1=1, axis2=2)),
+        "rho_mean": ma,
+    }  # fmt: skip
+
+
+def novikov_exponent(target: DiffusedGaussians, sde: SDE, n_grid: int = 200) -> float:
+    """Whether Novikov's condition holds for the reversed diffusions of ``target`` (notebook 01, §3): it asks for
+    E exp(1/2 Int_0^T |b^A - b^B|^2 / g^2 du) < infinity under A's path law, with b^A - b^B = g^2 (s^A_t - s^B_t).
+
+    For Gaussians s^A_t - s^B_t = K_t x + c_t with K_t = P^B_t - P^A_t (P: the diffused precision matrices), so the
+    exponent is a quadratic form z' M z + linear terms in the Gaussian path z = (X_{t_1}, ..., X_{t_n}) (covariance
+    S: Cov(X_t, X_s) = alpha_t / alpha_s Cov(X_s) for t >= s, the forward path law, which is also the reversed one's),
+    M = blockdiag(h g_k^2 K_k' K_k / 2) on a midpoint grid of ``n_grid`` steps h.  Its exponential moment is finite
+    if and only if the largest eigenvalue of 2 S^(1/2) M S^(1/2) is below 1; that eigenvalue is returned: below 1,
+    Novikov's condition holds; at or above 1, it fails (the expectation is infinite).
+    """
+    if n_grid < 2:
+        raise ValueError(f"n_grid must be at least 2, got {n_grid}")
+    h = sde.T / n_grid
+    t = (np.arange(n_grid) + 0.5) * h
+    alpha, _, g2, _, ca, _, cb = (a.numpy() for a in target._moments(sde, t))
+    d = target.dim
+    cov = np.empty((n_grid * d, n_grid * d))
+    quad = np.zeros_like(cov)
+    k_t = np.linalg.inv(cb) - np.linalg.inv(ca)
+    for i in range(n_grid):
+        for j in range(i + 1):  # t_i >= t_j
+            block = alpha[i] / alpha[j] * ca[j]
+            cov[i * d : (i + 1) * d, j * d : (j + 1) * d] = block
+            cov[j * d : (j + 1) * d, i * d : (i + 1) * d] = block.T
+        quad[i * d : (i + 1) * d, i * d : (i + 1) * d] = 0.5 * h * g2[i] * k_t[i].T @ k_t[i]
+    root = np.linalg.cholesky(cov)
+    return float(2.0 * np.linalg.eigvalsh(root.T @ quad @ root).max())
 
 
 def diffused_pair(pair: GaussianPair, alpha_x: float, sigma_x: float, alpha_y: float, sigma_y: float) -> GaussianPair:
@@ -574,12 +727,16 @@ def exact_integrand_curves(pair: GaussianPair, sde: SDE, times: object, h: float
     """Each MI form's time integrand 1/2 g^2 E||...||^2 at ``times``, exactly, as -d/dt of its end-point term.
 
     The integral of a form over [0, T] is I(X; Y) minus its end-point term at T (``end_point_terms``), so
-    its integrand is minus the derivative of that term; a central difference with step h evaluates it.
-    ``times`` must lie in [h, T].  Keys as in ``end_point_terms``.
+    its integrand is minus the derivative of that term; a central difference with step min(h, t/100) evaluates
+    it (a relative step below t = 100 h, so that ``times`` may go down to 1e-8).  ``times`` must lie in (0, T].
+    Keys as in ``end_point_terms``.
     """
     out: dict[str, list[float]] = {}
     for t in np.asarray(times, dtype=np.float64).reshape(-1):
-        hi, lo = end_point_terms(pair, sde, t + h), end_point_terms(pair, sde, t - h)
+        if not t > 0:
+            raise ValueError(f"exact_integrand_curves needs times > 0, got {t}")
+        step = min(h, t / 100)
+        hi, lo = end_point_terms(pair, sde, t + step), end_point_terms(pair, sde, t - step)
         for k in hi:
-            out.setdefault(k, []).append(-(hi[k] - lo[k]) / (2 * h))
+            out.setdefault(k, []).append(-(hi[k] - lo[k]) / (2 * step))
     return {k: np.asarray(v) for k, v in out.items()}

@@ -33,13 +33,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "REPO", "parse_parameters", "notebook_parameters", "overrides", "run_folder", "kernel_overrides",
-    "kernel_run_folder", "pin_volatile", "execute", "NotebookError", "ParameterError", "main",
+    "kernel_run_folder", "pin_volatile", "execute", "NotebookError", "ParameterError", "main", "check", "check_range",
+    "stated_tolerance",
 ]  # fmt: skip
 
 #: The repository checkout this package lives in (``notebooks/``, ``figures/`` and ``runs/`` are found from it).
@@ -205,6 +207,74 @@ def kernel_run_folder(figure: str) -> Path | None:
     folder = run_folder(found[0].stem if found else (number.group() if number else "notebook"), params)
     _announce(folder / "figures")
     return folder
+
+
+# --- checked prose: the numbers a notebook's text states ------------------------------------------------------
+
+
+def stated_tolerance(stated: str) -> float:
+    """Half a unit in the last digit of a number as the text writes it: ``"0.253"`` -> 0.0005, ``"20"`` -> 0.5,
+    ``"1.5e-3"`` -> 5e-5.  A value within it rounds to the stated figure."""
+    try:
+        exponent = Decimal(stated.strip()).as_tuple().exponent
+    except InvalidOperation:
+        raise ValueError(f"not a number as text: {stated!r}") from None
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {stated!r}")
+    return 0.5 * 10.0**exponent
+
+
+def _other_parameters() -> bool:
+    """True inside a notebook kernel run with parameters other than its defaults: the prose describes the defaults,
+    so its numbers are not checked then."""
+    try:
+        return bool(kernel_overrides())
+    except ValueError:  # an unknown injected parameter: reported where the figures are saved
+        return True
+
+
+def check(value: float, stated: str | float, what: str, tol: float | None = None) -> float:
+    """Assert that a number the notebook's prose states is the one its code computed, and print the comparison.
+
+    ``stated`` is the number as the text writes it, e.g. ``"0.253"``: the tolerance is then its stated precision
+    (half a unit in its last digit, :func:`stated_tolerance`), so the check fails as soon as a rerun would change
+    the figure in the text.  A float ``stated`` needs an explicit ``tol`` (for "about" statements, give the
+    precision the sentence claims).  Returns ``value``.  Raises ``AssertionError`` naming ``what`` on a mismatch,
+    which fails the notebook's execution and nbval.  In a notebook run with parameters other than its defaults the
+    prose does not describe the run: nothing is asserted, and the value is printed as unchecked."""
+    value = float(value)
+    if _other_parameters():
+        print(f"not checked (parameters differ from the defaults the text describes): {what} = {value:.6g}")
+        return value
+    if tol is None:
+        if not isinstance(stated, str):
+            raise ValueError(f"{what}: give the stated number as text (its precision sets the tolerance) or pass tol")
+        tol = stated_tolerance(stated)
+    target = float(stated)
+    if not abs(value - target) <= tol:  # also fails for NaN
+        raise AssertionError(f"{what}: the code computes {value:.6g}, the text states {stated} (tolerance ±{tol:g}); "
+                             "update the prose or find what changed")  # fmt: skip
+    print(f"checked: {what} = {value:.6g} (text: {stated}, ±{tol:g})")
+    return value
+
+
+def check_range(value: float, what: str, low: float | None = None, high: float | None = None) -> float:
+    """Assert ``low <= value <= high`` (either bound may be omitted) for a claim the prose states as a bound
+    ("below 0.01 nats", "at least ten times"), print it, and return ``value``; ``AssertionError`` otherwise
+    (nothing is asserted in a run with other parameters, as for :func:`check`)."""
+    value = float(value)
+    if low is None and high is None:
+        raise ValueError(f"{what}: give low, high or both")
+    if _other_parameters():
+        print(f"not checked (parameters differ from the defaults the text describes): {what} = {value:.6g}")
+        return value
+    ok = (low is None or value >= low) and (high is None or value <= high)
+    bounds = " and ".join(b for b in (f">= {low:g}" if low is not None else "", f"<= {high:g}" if high is not None else "") if b)
+    if not ok:  # also fails for NaN
+        raise AssertionError(f"{what}: the code computes {value:.6g}, the text states {bounds}; "
+                             "update the prose or find what changed")  # fmt: skip
+    print(f"checked: {what} = {value:.6g} ({bounds})")
+    return value
 
 
 # --- execution ----------------------------------------------------------------------------------------------------

@@ -181,10 +181,12 @@ def plot_time_integrands(
         for form, f in curves[sde].items():
             color = _TUTORIAL_COLORS.get(form, "gray")
             ax.plot(grid, f, color=color, lw=1.5, label=f"{form} (area {np.trapezoid(f, grid):.3f})")
-            ax.plot(profile_times, profiles[sde][form], "o", ms=3, color=color)
+            se = profiles[sde].get(f"{form} stderr")
+            ax.errorbar(profile_times, profiles[sde][form], yerr=None if se is None else 2 * np.asarray(se), fmt="o", ms=3,
+                        capsize=1.5, color=color)  # fmt: skip
         ax.set_xlabel("t")
         ax.set_ylabel(r"$\frac{1}{2} g(t)^2\, E\,\|\Delta s\|^2$  (nats per unit t)")
-        ax.set_title(f"{_SDE_TITLES.get(sde, sde)}: integrands (lines exact, dots Monte Carlo)", fontsize=10)
+        ax.set_title(f"{_SDE_TITLES.get(sde, sde)}: integrands (lines exact, dots Monte Carlo ±2 s.e.)", fontsize=10)
         ax.legend(fontsize=8)
         ax = axes[1, j]
         for k, (label, f) in enumerate(flatness[sde].items()):
@@ -249,6 +251,99 @@ def plot_importance_sampling(spread: object) -> plt.Figure:
         ax.grid(True, alpha=0.3)
     axes[0, 0].set_ylabel("per-sample s.d. / MI")
     axes[0, 0].legend(fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def plot_girsanov_paths(checks: dict) -> plt.Figure:
+    """Notebook 01: the Euler-Maruyama check of Girsanov's formula (``minde.gaussian.girsanov_path_check``), one row
+    per example.  Left: a few simulated paths of A's reversed diffusion (first coordinate against u = T - t) inside
+    the band mean ± 2 std of rho^A_{T-u}, the law they must follow.  Right: the mean over paths of the accumulated
+    log-likelihood ratio log dP^A/dP^B up to u (band: ±2 standard errors) against the closed-form score integral
+    over [T - u, T]."""
+    fig, axes = plt.subplots(len(checks), 2, figsize=(11.0, 3.5 * len(checks)), squeeze=False)
+    for row, (label, r) in enumerate(checks.items()):
+        u = np.asarray(r["u"])
+        ax = axes[row, 0]
+        mean, std = np.asarray(r["rho_mean"])[:, 0], np.asarray(r["rho_std"])[:, 0]
+        ax.fill_between(u, mean - 2 * std, mean + 2 * std, color="#1f77b4", alpha=0.15, lw=0,
+                        label=r"$\rho^A_{T-u}$: mean ± 2 std")
+        ax.plot(u, np.asarray(r["paths"])[:, :, 0], color="gray", lw=0.6, alpha=0.7)
+        ax.plot([], [], color="gray", lw=0.6, label="Euler-Maruyama paths of A's reversal")
+        ax.set_xlabel("u = T - t (reverse time)")
+        ax.set_ylabel("first coordinate")
+        ax.set_title(label, fontsize=10)
+        ax.legend(fontsize=7.5, loc="upper left")
+        ax = axes[row, 1]
+        m, se = np.asarray(r["llr_mean"]), np.asarray(r["llr_stderr"])
+        integral = r"$\frac{1}{2}\int_{T-u}^T g^2 E\|s^A - s^B\|^2 dt$ (closed form)"
+        ax.plot(u, r["predicted"], color="black", lw=1.5, label=integral)
+        ax.plot(u, m, color="C3", lw=1.2, ls="--", label=f"mean log-likelihood ratio: {m[-1]:.3f} ± {se[-1]:.3f}")
+        ax.fill_between(u, m - 2 * se, m + 2 * se, color="C3", alpha=0.2, lw=0)
+        ax.set_xlabel("u = T - t (reverse time)")
+        ax.set_ylabel("nats")
+        ax.set_title(f"{len(np.asarray(r['u'])) - 1} Euler steps (band ±2 s.e.)", fontsize=10)
+        ax.legend(fontsize=7.5, loc="upper left")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_log_snr_integrands(panels: dict) -> plt.Figure:
+    """Notebook 01: the MI integrands per unit of log noise-to-signal ratio, 1/2 E||Delta eps||^2 against
+    lambda = log(sigma_t^2 / alpha_t^2), one panel per SDE.  ``panels[sde] = (lam, curves, window)``: the lambda grid,
+    ``curves[form]`` on it, and ``window = (lambda(t_eps), lambda(T))``, the range an estimator integrates (shaded;
+    the area to the right of it is the dropped end-point term, the part to the left is (0, t_eps])."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 3.9), squeeze=False, sharey=True)
+    for ax, (name, (lam, curves, window)) in zip(axes[0], panels.items(), strict=True):
+        ax.axvspan(*window, color="0.93", lw=0, label=rf"integrated: $\lambda$ from {window[0]:.1f} to {window[1]:.1f}")
+        for form, f in curves.items():
+            ax.plot(lam, f, color=_TUTORIAL_COLORS.get(form, "gray"), lw=1.5, label=form)
+        ax.set_xlabel(r"$\lambda = \log(\sigma_t^2/\alpha_t^2)$")
+        ax.set_title(_SDE_TITLES.get(name, name), fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7.5, loc="upper left")
+    axes[0, 0].set_ylabel(r"$\frac{1}{2} E\,\|\Delta\varepsilon\|^2$  (nats per unit $\lambda$)")
+    fig.tight_layout()
+    return fig
+
+
+def _small_t_rule_curves(sde: object, t: np.ndarray, f: np.ndarray) -> dict[str, np.ndarray]:
+    """What each small-t rule integrates at t: f above t_eps; below, "hold": f(t_eps), "authors": f q(t_eps)/q(t)
+    (q ∝ g^2/sigma_t^2), "exact": f (``SDE.integration_points``)."""
+    import torch
+
+    te = sde.t_eps
+    tt = torch.as_tensor(t, dtype=torch.float64)
+    q = (sde.g2(tt) / sde.sigma(tt) ** 2).numpy()
+    q_eps = float(sde.g2(torch.tensor(te, dtype=torch.float64)) / sde.sigma(torch.tensor(te, dtype=torch.float64)) ** 2)
+    f_eps = float(np.interp(np.log(te), np.log(t), f))
+    below = t < te
+    return {"hold": np.where(below, f_eps, f), "authors": np.where(below, f * q_eps / q, f), "exact": f}
+
+
+_RULE_STYLES = {"hold": ("C2", "-"), "authors": ("C1", "--"), "exact": ("C4", ":")}
+
+
+def plot_small_t_rules(sde: object, times: np.ndarray, curves: dict) -> plt.Figure:
+    """Notebook 01: exact-score integrands f(t) = 1/2 g^2 E||Delta s||^2 near t = 0 on log axes (``curves[label]`` at
+    ``times``, down to 1e-8), and below t_eps what each small-t rule integrates instead (hold: f(t_eps); authors:
+    f q(t_eps)/q(t); exact: f itself).  One panel per curve."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 3.9), squeeze=False)
+    t = np.asarray(times, dtype=float)
+    for ax, (label, f) in zip(axes[0], curves.items(), strict=True):
+        for rule, g in _small_t_rule_curves(sde, t, np.asarray(f, dtype=float)).items():
+            color, ls = _RULE_STYLES[rule]
+            ax.plot(t, g, color=color, ls=ls, lw=1.6, label=f'small_t="{rule}"')
+        ax.axvline(sde.t_eps, color="gray", lw=0.8, ls="--")
+        ax.text(sde.t_eps, 0.98, r" $t_\epsilon$", transform=ax.get_xaxis_transform(), fontsize=8, va="top")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("t (log scale)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3, which="major")
+        ax.legend(fontsize=7.5, loc="lower right")
+    axes[0, 0].set_ylabel(r"integrand  $\frac{1}{2} g^2 E\|\Delta s\|^2$  (nats per unit t)")
     fig.tight_layout()
     return fig
 
@@ -497,7 +592,7 @@ def plot_learned_time_profile(
     Left: the MI integrand of the inside form, 1/2 g^2 E||s_a - s_b||^2; middle: the sigma form's;
     right: the entropy (KL-to-reference) integrands the variant learns.  Areas in the legend (trapezoid)."""
     name, name_sigma = _form_names(variant)
-    entropies = [k for k in learned if k.startswith("H(")]
+    entropies = [k for k in learned if k.startswith("H(") and k.endswith(")")]
     fig, axes = plt.subplots(1, 3, figsize=(15.0, 3.9), squeeze=False)
     axes = axes[0]
     area = np.trapezoid
@@ -505,13 +600,18 @@ def plot_learned_time_profile(
         color = COLORS.get(form, "gray")
         exact_area = area(exact[form], exact_times)
         ax.plot(exact_times, exact[form], color="black", lw=1.5, label=f"exact scores (area {exact_area:.3f})")
-        ax.plot(times, learned[key], "o", ms=3.5, color=color, label=f"learned (area {area(learned[key], times):.3f})")
+        se = learned.get(f"{key} stderr")
+        bars = "" if se is None else ", ±2 s.e."
+        ax.errorbar(times, learned[key], yerr=None if se is None else 2 * np.asarray(se), fmt="o", ms=3.5, capsize=1.5,
+                    color=color, label=f"learned (area {area(learned[key], times):.3f}{bars})")  # fmt: skip
         ax.set_title(f"{form} integrand", fontsize=10)
     ax = axes[2]
     for k, color in zip(entropies, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False):
         ax.plot(exact_times, exact[k], color=color, lw=1.3)
-        ax.plot(times, learned[k], "o", ms=3, color=color, label=f"{k}: area {area(learned[k], times):.3f} "
-                f"(exact {area(exact[k], exact_times):.3f})")  # fmt: skip
+        se = learned.get(f"{k} stderr")
+        label = f"{k}: area {area(learned[k], times):.3f} (exact {area(exact[k], exact_times):.3f})"
+        ax.errorbar(times, learned[k], yerr=None if se is None else 2 * np.asarray(se), fmt="o", ms=3, capsize=1.5,
+                    color=color, label=label)  # fmt: skip
     ax.set_title("entropy KL terms (lines exact, dots learned)", fontsize=10)
     for ax in axes:
         ax.set_xlabel("diffusion time t")
@@ -589,6 +689,94 @@ def plot_variant_comparison(results: dict, truths: dict) -> plt.Figure:
     ax.set_xlim(-0.6, len(tasks) - 0.4)
     ax.set_ylabel("MI estimate (nats, held-out data)")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_learned_small_t(sde: object, times: np.ndarray, learned: dict, exact: dict, keys: dict, spread: dict,
+                         truth: float | None = None) -> plt.Figure:  # fmt: skip
+    """Notebooks 03-04: a trained model's integrands near t = 0, and what each small-t rule makes of them.
+
+    Left: learned integrands (``minde.diagnostics.learned_time_profile``: dots, ±2 s.e.) and exact ones (lines) on
+    log axes down to 1e-8; ``keys`` maps a learned key ("mi", "H(X|Y)", ...) to its label; ``exact[key]`` holds the
+    exact curve (same times).  Right: ``spread[rule]`` = list of (value, mc_stderr) of the same model evaluated with
+    several evaluation seeds under each rule: each estimate (small dots with ±2 Monte-Carlo s.e.), and their mean
+    ± 2 s.d. over seeds (large markers); dotted: ``truth``."""
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.1), gridspec_kw={"width_ratios": [1.6, 1]})
+    ax = axes[0]
+    t = np.asarray(times, dtype=float)
+    for k, (key, label) in enumerate(keys.items()):
+        color = f"C{k}"
+        v, se = np.asarray(learned[key]), np.asarray(learned[f"{key} stderr"])
+        ax.errorbar(t, np.abs(v), yerr=2 * se, fmt="o", ms=3, capsize=1.5, color=color, label=f"{label}: learned (±2 s.e.)")
+        ax.plot(t, np.abs(np.asarray(exact[key])), color=color, lw=1.3, label=f"{label}: exact scores")
+    ax.axvline(sde.t_eps, color="gray", lw=0.8, ls="--")
+    ax.text(sde.t_eps, 0.98, r" $t_\epsilon$: held below", transform=ax.get_xaxis_transform(), fontsize=8, va="top")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("t (log scale)")
+    ax.set_ylabel(r"|integrand|  $\frac{1}{2} g^2 E\|\Delta s\|^2$  (nats per unit t)")
+    ax.set_title("integrands near t = 0 (lines exact, dots learned)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right", ncol=1)
+    ax.grid(alpha=0.3, which="major")
+    ax = axes[1]
+    rng = np.random.default_rng(0)
+    for i, (rule, values) in enumerate(spread.items()):
+        color = _RULE_STYLES.get(rule, ("gray", "-"))[0]
+        v = np.asarray([a for a, _ in values], dtype=float)
+        se = np.asarray([b for _, b in values], dtype=float)
+        x = i + rng.uniform(-0.18, 0.18, size=v.size)
+        ax.errorbar(x, v, yerr=2 * se, fmt="o", ms=2.5, lw=0.6, capsize=0, color=color, alpha=0.6)
+        ax.errorbar(i + 0.32, v.mean(), yerr=2 * v.std(ddof=1), fmt="D", ms=6, capsize=4, color=color,
+                    label=f'"{rule}": {v.mean():.3f}, s.d. {v.std(ddof=1):.3f} over {v.size} seeds')  # fmt: skip
+    if truth is not None:
+        ax.axhline(truth, color=COLORS["GT"], ls=":", lw=1.2, label=f"true MI {truth:.4f}")
+    ax.set_xticks(range(len(spread)), [f'small_t="{r}"' for r in spread], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("MI estimate (nats; log scale)")
+    ax.set_title("one model, evaluation seeds: estimate ± 2 MC s.e.", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(alpha=0.3, axis="y", which="both")
+    fig.tight_layout()
+    return fig
+
+
+def plot_entropy_bias(windows: dict, errors: dict) -> plt.Figure:
+    """Notebook 04: where a trained MINDE-J's entropy errors come from.
+
+    Left: ``windows[term] = (edges, values, stderrs)``: the learned-minus-exact KL integrand of each entropy term
+    integrated over windows of t (``edges``, log-spaced), nats with ±2 s.e. (positive: the learned KL is too large,
+    the entropy too small).  Right: ``errors[entropy][part] = (value, stderr)`` for parts such as "total error" and
+    "learned-score part": bars with ±2 s.e. per entropy."""
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.0))
+    ax = axes[0]
+    width = 0.8 / max(len(windows), 1)
+    for k, (term, (edges, vals, ses)) in enumerate(windows.items()):
+        x = np.arange(len(vals)) + (k - (len(windows) - 1) / 2) * width
+        ax.bar(x, vals, width, yerr=2 * np.asarray(ses), capsize=2, color=f"C{k}", label=f"KL term of {term}")
+        labels = [f"{a:.0e}-{b:.0e}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("window of t")
+    ax.set_ylabel("learned − exact KL (nats)")
+    ax.set_title("learned-score error of each KL term, by window of t (±2 s.e.)", fontsize=10)
+    ax.legend(fontsize=7.5)
+    ax.grid(alpha=0.3, axis="y")
+    ax = axes[1]
+    names = list(errors)
+    parts = list(dict.fromkeys(p for e in errors.values() for p in e))
+    width = 0.8 / max(len(parts), 1)
+    for j, part in enumerate(parts):
+        x = np.arange(len(names)) + (j - (len(parts) - 1) / 2) * width
+        v = np.asarray([errors[n][part][0] for n in names])
+        se = np.asarray([errors[n][part][1] for n in names])
+        ax.bar(x, v, width, yerr=2 * se, capsize=2, color=f"C{j + 5}", label=part)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("estimate − closed form (nats)")
+    ax.set_title("entropy errors (±2 s.e.)", fontsize=10)
+    ax.legend(fontsize=7.5)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig

@@ -247,3 +247,24 @@ def test_plain_papermill_with_other_parameters_leaves_figures_untouched(runs_dir
         pm.execute_notebook(str(NB05), str(tmp_path / "typo.ipynb"), parameters={"treshold": 0.2}, cwd=str(NB05.parent),
                             kernel_name="python3", progress_bar=False)  # fmt: skip
     assert snapshot(REPO / "figures") == figures
+
+
+def test_check_helpers_tie_prose_to_computed_numbers(capsys):
+    from minde.notebooks import check, check_range, stated_tolerance
+
+    assert stated_tolerance("0.253") == pytest.approx(5e-4) and stated_tolerance("20") == 0.5
+    assert stated_tolerance("1.5e-3") == pytest.approx(5e-5)
+    assert check(0.25296, "0.253", "median t") == pytest.approx(0.25296)
+    assert "checked: median t" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="half of the draws.*text states 0.03"):
+        check(0.253, "0.03", "half of the draws")
+    with pytest.raises(AssertionError):
+        check(float("nan"), "0.1", "nan")
+    assert check(0.41, 0.4, "about 0.4", tol=0.05) == 0.41
+    with pytest.raises(ValueError, match="as text"):
+        check(0.41, 0.4, "no tolerance")
+    assert check_range(0.004, "below 0.01", high=0.01) == 0.004
+    with pytest.raises(AssertionError, match=">= 10"):
+        check_range(3.0, "at least ten times", low=10)
+    with pytest.raises(ValueError, match="not a number"):
+        stated_tolerance("about 3")

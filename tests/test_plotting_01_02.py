@@ -93,3 +93,19 @@ def test_score_field_and_conditional_figures():
     x = np.linspace(-2, 2, 10)
     curves = {(0.1, y): (x, -x, -1.1 * x, np.exp(-(x**2))) for y in (0.0, 1.0)}
     assert len(P.plot_conditional_scores(curves, [0.1], [0.0, 1.0]).axes) == 2
+
+
+def test_girsanov_log_snr_and_small_t_figures():
+    from minde.gaussian import girsanov_path_check
+
+    target = DiffusedGaussians([1.0, 0.0], np.eye(2), [0.0, 0.0], 2 * np.eye(2))
+    checks = {"2-D": girsanov_path_check(target, VPSDE(), n_paths=50, n_steps=20, keep_paths=3)}
+    fig = P.plot_girsanov_paths(checks)
+    assert len(fig.axes) == 2 and any("mean log-likelihood ratio" in t.get_text() for t in fig.axes[1].get_legend().get_texts())
+    lam = np.linspace(-10, 10, 50)
+    fig = P.plot_log_snr_integrands({"VP": (lam, {"MINDE-C": np.exp(-(lam**2))}, (-9.1, 10.0))})
+    assert fig.axes[0].get_title() == "VP-SDE"
+    t = np.geomspace(1e-8, 1, 30)
+    fig = P.plot_small_t_rules(VPSDE(), t, {"flat": np.ones_like(t)})
+    labels = [x.get_text() for x in fig.axes[0].get_legend().get_texts()]
+    assert labels == ['small_t="hold"', 'small_t="authors"', 'small_t="exact"'] and fig.axes[0].get_xscale() == "log"

@@ -63,3 +63,21 @@ def test_time_profile_sigma_sweep_entropies_and_comparison(tmp_path, monkeypatch
     monkeypatch.setenv("MINDE_FIGURES", str(tmp_path))
     paths = P.save_figure(fig, "test_comparison")
     assert [p.name for p in paths] == ["test_comparison.png", "test_comparison.pdf"] and all(p.stat().st_size > 0 for p in paths)
+
+
+def test_small_t_and_entropy_bias_figures():
+    from minde.sde import VPSDE
+
+    t = np.geomspace(1e-8, 1, 9)
+    learned = {"mi": 1 / t, "mi stderr": 0.1 / t}
+    spread = {"hold": [(0.41, 0.01), (0.42, 0.01)], "exact": [(0.5, 0.1), (3.0, 2.0)]}
+    fig = P.plot_learned_small_t(VPSDE(), t, learned, {"mi": np.ones_like(t)}, {"mi": "MINDE-C"}, spread, truth=0.4133)
+    assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
+    assert any(lbl.startswith('"hold": 0.415') for lbl in _labels(fig))
+    edges = np.array([1e-8, 1e-3, 1e-2, 1.0])
+    fig = P.plot_entropy_bias({"H(X,Y)": (edges, np.array([0.01, 0.02, -0.01]), np.full(3, 0.002))},
+                              {"H(X)": {"total error": (-0.1, 0.04), "learned-score part": (-0.13, 0.005)}})  # fmt: skip
+    assert len(fig.axes) == 2 and {"KL term of H(X,Y)", "total error", "learned-score part"} <= set(_labels(fig))
+    prof = {"mi": t, "mi stderr": 0 * t, "mi_sigma": t, "H(X)": t, "H(X) stderr": 0 * t}
+    fig = P.plot_learned_time_profile(t, prof, t, {"MINDE-C": t, "MINDE-C(sigma)": t, "H(X)": t}, variant="c")
+    assert any("±2 s.e." in lbl for lbl in _labels(fig))

@@ -87,3 +87,15 @@ def test_make_sde_round_trip_and_errors():
         make_sde("subvp")
     with pytest.raises(ValueError, match="beta_min"):
         VPSDE(beta_min=5.0, beta_max=1.0)
+
+
+def test_ve_end_point_terms_quoted_in_the_docstring():
+    """The numbers the VESDE docstring states (nats, its precision): the dropped end-point term reaches ~1e-2."""
+    from minde.gaussian import GaussianPair, end_point_terms
+
+    dense = end_point_terms(GaussianPair.dense(50, 50, 0.5), VESDE())
+    assert dense["MINDE-C"] == pytest.approx(0.0049, abs=5e-5) and dense["MINDE-J"] == pytest.approx(0.0097, abs=5e-5)
+    vp = end_point_terms(GaussianPair.dense(50, 50, 0.5), VPSDE())
+    assert vp["MINDE-C"] == pytest.approx(0.0005, abs=5e-5) and vp["MINDE-J"] == pytest.approx(0.0011, abs=5e-5)
+    small = end_point_terms(GaussianPair.correlated(0.75), VESDE())
+    assert small["MINDE-C"] == pytest.approx(1e-4, abs=5e-5) and small["MINDE-J"] == pytest.approx(2e-4, abs=5e-5)
