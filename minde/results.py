@@ -19,7 +19,7 @@ __all__ = [
     "available_experiments", "per_task", "success_counts", "combine", "coverage", "task_info", "benchmark_table",
     "family_counts", "compare_published", "experiment_overview", "split_settings", "with_task_family", "tracking_limit",
     "load_sigma_sweeps", "intervals", "calibration", "average_forms", "ensemble_intervals", "seed_text", "small_t_rules",
-    "compare_runs", "evaluation_spread",
+    "compare_runs", "evaluation_spread", "cost_accuracy",
 ]  # fmt: skip
 
 #: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
@@ -498,4 +498,21 @@ def evaluation_spread(models: Sequence[tuple[str, object, object, object]], seed
                 "range": float(v.max() - v.min()), "mc_stderr": mc_mean, "stderr": float(np.mean([getattr(r, se) for r in res])),
                 "ratio": float(v.std(ddof=1) / mc_mean) if mc_mean > 0 else float("nan"),
             })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def cost_accuracy(frames: Mapping[str, pd.DataFrame], threshold: float = 0.1) -> pd.DataFrame:
+    """Accuracy per CPU-hour: for each setting (``{label: results}``, e.g. one experiment each) and estimator form,
+    tasks solved, tasks covered, mean |error| and the CPU-hours of the models behind it (``cpu_seconds`` of each
+    trained model counted once, although a MINDE model gives two forms).  The seeds and tasks of each setting are
+    what its results hold: compare settings on the same grid."""
+    rows = []
+    for label, df in frames.items():
+        df = split_settings(df)
+        counts = success_counts(df, threshold)
+        cpu = df.groupby("estimator")["cpu_seconds"].sum(min_count=1) / 3600
+        for _, r in counts.iterrows():
+            rows.append({"setting": label, "estimator": r["estimator"], "solved": int(r["solved"]), "tasks": int(r["tasks"]),
+                         "mean_abs_error": float(r["mean_abs_error"]),
+                         "cpu_hours": float(cpu.get(r["estimator"], np.nan))})  # fmt: skip
     return pd.DataFrame(rows)
