@@ -694,7 +694,7 @@ def plot_variant_comparison(results: dict, truths: dict) -> plt.Figure:
     return fig
 
 
-def plot_learned_small_t(sde: object, times: np.ndarray, learned: dict, exact: dict, keys: dict, spread: dict,
+def plot_learned_small_t(sde: object, times: np.ndarray, learned: dict, exact: dict, keys: dict, spread: dict | None = None,
                          truth: float | None = None) -> plt.Figure:  # fmt: skip
     """Notebooks 03-04: a trained model's integrands near t = 0, and what each small-t rule makes of them.
 
@@ -702,9 +702,13 @@ def plot_learned_small_t(sde: object, times: np.ndarray, learned: dict, exact: d
     log axes down to 1e-8; ``keys`` maps a learned key ("mi", "H(X|Y)", ...) to its label; ``exact[key]`` holds the
     exact curve (same times).  Right: ``spread[rule]`` = list of (value, mc_stderr) of the same model evaluated with
     several evaluation seeds under each rule: each estimate (small dots with ±2 Monte-Carlo s.e.), and their mean
-    ± 2 s.d. over seeds (large markers); dotted: ``truth``."""
-    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.1), gridspec_kw={"width_ratios": [1.6, 1]})
-    ax = axes[0]
+    ± 2 s.d. over seeds (large markers); dotted: ``truth``.  Without ``spread``, the left panel alone."""
+    if spread is None:
+        fig, ax = plt.subplots(figsize=(7.8, 4.1))
+        axes = [ax]
+    else:
+        fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.1), gridspec_kw={"width_ratios": [1.6, 1]})
+        ax = axes[0]
     t = np.asarray(times, dtype=float)
     for k, (key, label) in enumerate(keys.items()):
         color = f"C{k}"
@@ -722,6 +726,9 @@ def plot_learned_small_t(sde: object, times: np.ndarray, learned: dict, exact: d
     ax.set_title("integrands near t = 0 (lines exact, dots learned)", fontsize=10)
     ax.legend(fontsize=7, loc="upper right", ncol=1)
     ax.grid(alpha=0.3, which="major")
+    if spread is None:
+        fig.tight_layout()
+        return fig
     ax = axes[1]
     rng = np.random.default_rng(0)
     for i, (rule, values) in enumerate(spread.items()):

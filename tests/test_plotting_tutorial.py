@@ -74,6 +74,7 @@ def test_small_t_and_entropy_bias_figures():
     fig = P.plot_learned_small_t(VPSDE(), t, learned, {"mi": np.ones_like(t)}, {"mi": "MINDE-C"}, spread, truth=0.4133)
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
     assert any(lbl.startswith('"hold": 0.415') for lbl in _labels(fig))
+    assert len(P.plot_learned_small_t(VPSDE(), t, learned, {"mi": np.ones_like(t)}, {"mi": "MINDE-J"}).axes) == 1
     edges = np.array([1e-8, 1e-3, 1e-2, 1.0])
     fig = P.plot_entropy_bias({"H(X,Y)": (edges, np.array([0.01, 0.02, -0.01]), np.full(3, 0.002))},
                               {"H(X)": {"total error": (-0.1, 0.04), "learned-score part": (-0.13, 0.005)}})  # fmt: skip
