@@ -164,8 +164,9 @@ class SDE(ABC):
           weight of where they were drawn, so every weighted draw is bounded and the variance finite for any
           network.  With exact scores f is smooth at 0 and the change is O(t_eps^2 f'): measured on common random
           numbers (notebook 01, §11), at most 1.0e-4 nats at moderate MI (rho = 0.75 and two 2-D Gaussians) and
-          0.0014-0.0019 nats at I = 3.1 (rho = 0.999, VP-SDE; the authors' weighting: up to -0.025).  Uniform sampling (``importance_sampling=False``) then integrates the same
-          function over t ~ U(0, T), so the two samplers differ in variance only.
+          0.0014-0.0019 nats at I = 3.1 (rho = 0.999, VP-SDE; the authors' weighting: up to -0.025).  Uniform
+          sampling (``importance_sampling=False``) then integrates the same function over t ~ U(0, T), so the two
+          samplers differ in variance only.
         * ``"authors"``: the authors' code, Z * 1/2 ||eps_diff||^2 for every t drawn from q, i.e. the weight
           Z sigma_t^2 / g_t^2 at every t (bounded too; below t_eps it under-weights the exact integrand by about
           t / t_eps); uniform t ~ U(t_eps, T).
