@@ -5,8 +5,9 @@ One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the m
 scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object),
 ``tasks`` (the 40 Beyond-Normal tasks), ``baselines`` (MINE, InfoNCE, NWJ, DV, DoE, KSG, CCA),
 ``experiments`` (the resumable runner), ``results`` (tables, counts, intervals and their calibration),
-``ensemble`` (MINDE-C and MINDE-J over seeds, averaged, with an interval), ``plotting``, ``mnist`` (the shipped
-digits), ``consistency`` (the MNIST self-consistency tests), ``notebooks``.
+``ensemble`` (MINDE-C and MINDE-J over seeds, averaged, with an interval), ``diagnostics`` (the small-t rules and a
+trained model against exact scores, for the tutorials), ``plotting``, ``mnist`` (the shipped digits), ``consistency``
+(the MNIST self-consistency tests), ``notebooks``.
 """
 
 from .ensemble import EnsembleResult, MINDEEnsemble
