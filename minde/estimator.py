@@ -462,19 +462,21 @@ class MINDE:
         """MI in nats in the variant's main form (difference inside the norm)."""
         return self.mutual_information(x, y, seed).mi
 
-    def entropy(self, x: object | None = None, y: object | None = None, seed: int | None = None) -> dict[str, est.Estimate]:
+    def entropy(
+        self, x: object | None = None, y: object | None = None, seed: int | None = None, small_t: str | None = None
+    ) -> dict[str, est.Estimate]:
         """Differential entropies (nats, in the units of the original data) that the variant's scores give.
 
         MINDE-C: H(X), H(X|Y).  MINDE-J: H(X,Y), H(X|Y), H(Y|X), and H(X) = H(X,Y) - H(Y|X),
         H(Y) = H(X,Y) - H(X|Y).  Each is N/2 log(2 pi s^2) + E||X_0||^2/(2 s^2) - KL to the reference (eq. H),
-        shifted by the log-Jacobian of the standardisation.
+        shifted by the log-Jacobian of the standardisation.  ``small_t`` overrides the estimator's rule for this call.
         """
         if self.preprocess != "standardize":
             raise ValueError(
                 f"entropies need preprocess='standardize' (this model uses {self.preprocess!r}, which changes "
                 "differential entropies but not mutual information)"
             )
-        xt, yt, terms = self._integrands_for(x, y, seed)
+        xt, yt, terms = self._integrands_for(x, y, seed, small_t=small_t)
         cross = {
             "X": est.gaussian_reference_cross_entropy(xt, self.sigma),
             "Y": est.gaussian_reference_cross_entropy(yt, self.sigma),
