@@ -390,7 +390,8 @@ def _stack_key(cell: Cell) -> tuple:
     from .tasks import get_task
 
     task = get_task(cell.task)
-    return (cell.estimator, cell.protocol, cell.settings, cell.n_samples, task.dim_x, task.dim_y)
+    settings = json.dumps(dict(cell.settings), sort_keys=True, default=str)  # values may be dicts (unhashable)
+    return (cell.estimator, cell.protocol, settings, cell.n_samples, task.dim_x, task.dim_y)
 
 
 def _cost(cell: Cell) -> float:

@@ -241,31 +241,38 @@ def _claimed_by_other(cell: CellLike, root: Path) -> bool:
 
 
 class _Heartbeat:
-    """Refresh the claim files of the cells in flight every ``HEARTBEAT_SECONDS`` (a daemon thread)."""
+    """Refresh the claim files of the cells in flight every ``HEARTBEAT_SECONDS`` (a daemon thread).  Cells are kept
+    by their claim path, so a cell need not be hashable."""
 
     def __init__(self, root: Path) -> None:
-        self.root, self.cells, self._stop = root, set(), threading.Event()
+        self.root, self.claims, self._stop = root, {}, threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    @property
+    def cells(self) -> list[CellLike]:
+        with self._lock:
+            return list(self.claims.values())
+
     def _run(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             with self._lock:
-                cells = list(self.cells)
-            for c in cells:
+                paths = list(self.claims)
+            for p in paths:
                 try:
-                    os.utime(_claim_path(c, self.root))
+                    os.utime(p)
                 except OSError:
                     pass
 
     def add(self, cells: Iterable[CellLike]) -> None:
         with self._lock:
-            self.cells.update(cells)
+            self.claims.update({_claim_path(c, self.root): c for c in cells})
 
     def remove(self, cells: Iterable[CellLike]) -> None:
         with self._lock:
-            self.cells.difference_update(cells)
+            for c in cells:
+                self.claims.pop(_claim_path(c, self.root), None)
 
     def stop(self) -> None:
         self._stop.set()
@@ -433,7 +440,7 @@ def run_units(
         raise
     finally:
         heartbeat.stop()
-        for c in list(heartbeat.cells):
+        for c in heartbeat.cells:
             release(c, root)
         if main_thread:
             signal.signal(signal.SIGTERM, previous)

@@ -163,3 +163,12 @@ def test_summary_and_run_need_an_experiment_that_exists_and_explicit_tasks(tmp_p
     assert out.returncode == 2 and "no experiment 'nothing-here'" in out.stderr and len(out.stderr.splitlines()) == 1
     out = cli("run", "--experiment", "x", "--results-dir", str(tmp_path))
     assert out.returncode == 2 and "--tasks" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_setting_whose_value_is_a_dict_runs_in_groups(tmp_path):
+    """``--set "sde_kwargs={'t_eps': 1e-4}"``: the cell is not hashable, the runner keys it by path."""
+    cells = ex.make_grid(["1v1-normal-0.75", "1v1-additive-0.1"], ["MINDE-C"], [0], "smoke",
+                         settings={"sde_kwargs": {"t_eps": 1e-4}, "steps": 50})  # fmt: skip
+    assert cells[0].tag == "+sde_kwargs=t_eps0.0001+steps=50"
+    payloads = ex.run_grid(cells, tmp_path, progress=False)
+    assert len(payloads) == 2 and payloads[0]["params"]["sde_kwargs"]["t_eps"] == 1e-4
