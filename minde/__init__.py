@@ -12,7 +12,7 @@ trained model against exact scores, for the tutorials), ``plotting``, ``mnist`` 
 
 from .ensemble import EnsembleResult, MINDEEnsemble
 from .estimator import MINDE, MIResult
-from .estimators import Estimate
+from .forms import Estimate
 from .sde import SDE, VESDE, VPSDE, make_sde
 
 __version__ = "0.2.0"

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import estimators as est
+from . import forms as est
 from .estimator import MINDE
 from .gaussian import GaussianPair, exact_integrands
 from .sde import SDE

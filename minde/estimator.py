@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import estimators as est
+from . import forms as est
 from .gaussian import GaussianPair, exact_estimates
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, SMALL_T_RULES, make_sde

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import estimators as est
+from . import forms as est
 from .sde import SDE
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""MINDE's estimators as pure functions of score values.
+"""MINDE's forms: the four MI estimators and the entropy as pure functions of score values.
 
 Every function returns the per-sample *integrand* ``w(t) * f(t, x_t)`` whose mean over draws of
 (x_0, t, x_t) is the estimate; ``Estimate.from_samples`` turns it into a value with its Monte-Carlo

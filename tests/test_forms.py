@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from minde import estimators as est
+from minde import forms as est
 from minde.gaussian import GaussianPair, exact_estimates
 from minde.sde import VESDE, VPSDE
 
