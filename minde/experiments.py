@@ -202,7 +202,7 @@ TASK_SETS: dict[str, str] = {
 
 def task_set(name: str) -> list[str]:
     """Task ids of a named set (see ``TASK_SETS``)."""
-    from .tasks import figure1_tasks, list_tasks
+    from .benchmark.tasks import figure1_tasks, list_tasks
 
     if name == "all":
         return list_tasks()
@@ -270,7 +270,7 @@ def _checkpoint(cell: Cell) -> Path:
 
 
 def _data(cell: Cell):
-    from .tasks import get_task
+    from .benchmark.tasks import get_task
 
     task = get_task(cell.task)
     n_train, n_test = cell.sizes()
@@ -387,7 +387,7 @@ def run_cell(cell: Cell, root: Path) -> dict:
 
 
 def _stack_key(cell: Cell) -> tuple:
-    from .tasks import get_task
+    from .benchmark.tasks import get_task
 
     task = get_task(cell.task)
     settings = json.dumps(dict(cell.settings), sort_keys=True, default=str)  # values may be dicts (unhashable)
@@ -396,7 +396,7 @@ def _stack_key(cell: Cell) -> tuple:
 
 def _cost(cell: Cell) -> float:
     """Relative cost of a cell (its training steps times a width factor): the largest units go first."""
-    from .tasks import get_task
+    from .benchmark.tasks import get_task
 
     task = get_task(cell.task)
     if not cell.is_minde:
@@ -456,7 +456,7 @@ def make_grid(
 ) -> list[Cell]:
     """All cells of tasks x estimators x seeds, every name and setting checked before anything runs.  A setting is
     passed (and named in the results) only to the estimators that take it."""
-    from .tasks import get_task, list_tasks
+    from .benchmark.tasks import get_task, list_tasks
 
     protocol = _lookup(protocol, PROTOCOLS, "protocol")
     known = set(list_tasks())
@@ -524,7 +524,7 @@ def load_model(root: Path, payload: dict):
     """The trained MINDE network of a result (``payload`` from the experiment in ``root``) with its held-out data,
     re-drawn from the task and seed exactly as the run drew them: (estimator, x_test, y_test)."""
     from .estimator import MINDE
-    from .tasks import get_task
+    from .benchmark.tasks import get_task
 
     if not payload.get("checkpoint"):
         raise ValueError(f"{payload['task']} {payload['estimator']} seed {payload['seed']}: no checkpoint recorded")
@@ -544,7 +544,7 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
     from tqdm import tqdm
 
     from .estimator import MINDE
-    from .tasks import get_task
+    from .benchmark.tasks import get_task
 
     root = Path(root)
     output = root if output is None else Path(output)
@@ -711,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "list":
-            from .tasks import get_task, list_tasks
+            from .benchmark.tasks import get_task, list_tasks
 
             print("protocols:")
             for p in PROTOCOLS.values():

@@ -1,7 +1,7 @@
 """Text generated from the repository's data, so that prose and data cannot drift apart.
 
     python -m minde.report readme     # rewrite README.md's results block from data/results/
-    python -m minde.report paper      # rewrite docs/paper.md's table of the 40 tasks from minde.tasks
+    python -m minde.report paper      # rewrite docs/paper.md's table of the 40 tasks from minde.benchmark.tasks
     python -m minde.report check      # exit 1 when a committed block differs from what the data give
 
 Each block sits between ``<!-- BEGIN generated: NAME ... -->`` and ``<!-- END generated: NAME -->`` and is rewritten
@@ -255,7 +255,7 @@ def _wrap(paragraph: str, width: int = 118) -> str:
 
 
 def tasks_block(rebuild: bool = False) -> str:
-    """The 40 benchmark tasks of ``minde.tasks`` in benchmark order: number, id, dims, base, transform, GT (nats)
+    """The 40 benchmark tasks of ``minde.benchmark.tasks`` in benchmark order: number, id, dims, base, transform, GT (nats)
     (``rebuild`` is accepted for a uniform signature and ignored)."""
     info = task_info()
     rows = [[i, f"`{task}`", row["dims"], row["base"], row["transform"], f"{row['GT']:.4f}"]

@@ -180,7 +180,7 @@ def coverage(df: pd.DataFrame) -> pd.DataFrame:
 
 @cache
 def _task_frame() -> pd.DataFrame:
-    from .tasks import get_task, list_tasks
+    from .benchmark.tasks import get_task, list_tasks
 
     rows = []
     for tid in list_tasks():
@@ -291,8 +291,8 @@ def split_settings(df: pd.DataFrame) -> pd.DataFrame:
 
 def with_task_family(df: pd.DataFrame) -> pd.DataFrame:
     """Add ``transform`` ("none" for a plain base), ``dims`` and ``strength`` (sparse multinormals; NaN otherwise) for
-    every task id of ``df`` (benchmark ids and the Figure 1 ids understood by ``minde.tasks.get_task``)."""
-    from .tasks import get_task
+    every task id of ``df`` (benchmark ids and the Figure 1 ids understood by ``minde.benchmark.tasks.get_task``)."""
+    from .benchmark.tasks import get_task
 
     rows = {}
     for tid in dict.fromkeys(df["task"]):

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy import integrate, linalg, stats
 
-from minde import tasks as T
-from minde.tasks import get_task, list_tasks
+from minde.benchmark import tasks as T
+from minde.benchmark.tasks import get_task, list_tasks
 
 # (id, dims, ground truth in nats) in the benchmark's order, to 4 decimals, as listed with the benchmark (Beyond Normal,
-# docs/paper.md §7); written out here rather than read from minde.tasks, which is what they check.
+# docs/paper.md §7); written out here rather than read from minde.benchmark.tasks, which is what they check.
 EXPECTED: list[tuple[str, tuple[int, int], float]] = [
     ("1v1-normal-0.75", (1, 1), 0.4133),
     ("normal_cdf-1v1-normal-0.75", (1, 1), 0.4133),
