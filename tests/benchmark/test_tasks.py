@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from scipy import integrate, linalg, stats
 
+from minde.benchmark import samplers as S
 from minde.benchmark import tasks as T
+from minde.benchmark import transforms as Tr
 from minde.benchmark.tasks import get_task, list_tasks
 
 # (id, dims, ground truth in nats) in the benchmark's order, to 4 decimals, as listed with the benchmark (Beyond Normal,
@@ -164,7 +166,7 @@ def test_gaussian_sample_covariance(task_id):
 def test_gaussian_mi_agrees_with_bivariate_formula():
     for rho in (0.1, 0.5, 0.9, 0.99):
         cov = np.array([[1.0, rho], [rho, 1.0]])
-        assert T.gaussian_mi(cov, 1) == pytest.approx(-0.5 * math.log(1 - rho**2), rel=1e-12)
+        assert S.gaussian_mi(cov, 1) == pytest.approx(-0.5 * math.log(1 - rho**2), rel=1e-12)
         assert T.bivariate_normal(rho).mutual_information == pytest.approx(-0.5 * math.log(1 - rho**2), rel=1e-12)
 
 
@@ -255,7 +257,7 @@ def test_spiral_rotates_only_its_plane_and_keeps_norms():
     np.testing.assert_array_equal(x[:, 2:], bx[:, 2:])  # X: plane (0, 1)
     np.testing.assert_array_equal(y[:, [0, 3, 4]], by[:, [0, 3, 4]])  # Y: plane (1, 2)
     # inverse: rotate back by -speed ||x||^2 (the norm is preserved)
-    np.testing.assert_allclose(T.spiral_map(x, 0, 1, -1 / 5), bx, atol=1e-12)
+    np.testing.assert_allclose(Tr.spiral_map(x, 0, 1, -1 / 5), bx, atol=1e-12)
 
 
 def test_swissroll_adds_one_dimension():
@@ -320,7 +322,7 @@ def _additive_mi_by_integration(eps: float) -> float:
 
 @pytest.mark.parametrize("eps", [0.05, 0.1, 0.3, 0.5, 0.75, 2.0])
 def test_additive_noise_formula_matches_integration(eps):
-    assert T.additive_noise_mi(eps) == pytest.approx(_additive_mi_by_integration(eps), abs=1e-8)
+    assert S.additive_noise_mi(eps) == pytest.approx(_additive_mi_by_integration(eps), abs=1e-8)
 
 
 def test_additive_noise_samples():
@@ -355,7 +357,7 @@ def test_student_tails(task_id):
     assert stats.kstest(np.sum(xy**2, axis=1) / d, stats.f(d, df).cdf).pvalue > 1e-3
 
 
-def _student_mc_mi(sampler: T.StudentTSampler, n: int, seed: int) -> tuple[float, float]:
+def _student_mc_mi(sampler: S.StudentTSampler, n: int, seed: int) -> tuple[float, float]:
     """Monte Carlo E[log p(x, y) - log p(x) - log p(y)] with scipy's multivariate_t densities."""
     x, y = sampler.sample(n, np.random.default_rng(seed))
     om, dx, df = sampler.dispersion, sampler.dim_x, sampler.df
@@ -369,9 +371,9 @@ def _student_mc_mi(sampler: T.StudentTSampler, n: int, seed: int) -> tuple[float
 def test_student_mi_matches_monte_carlo():
     # non-identity dispersion: Gaussian part plus correction
     om = np.array([[1.0, 0.5], [0.5, 1.0]])
-    sampler = T.StudentTSampler(om, dim_x=1, df=3)
+    sampler = S.StudentTSampler(om, dim_x=1, df=3)
     gt = sampler.mutual_information()
-    assert gt == pytest.approx(-0.5 * math.log(0.75) + T.student_t_mi_correction(1, 1, 3))
+    assert gt == pytest.approx(-0.5 * math.log(0.75) + S.student_t_mi_correction(1, 1, 3))
     mc, se = _student_mc_mi(sampler, 100_000, seed=0)
     assert abs(mc - gt) < 5 * se + 1e-3, (mc, gt, se)
     # a benchmark task (identity dispersion, only the correction term)
@@ -381,12 +383,12 @@ def test_student_mi_matches_monte_carlo():
 
 
 def test_student_correction_limits():
-    assert T.student_t_mi_correction(2, 3, math.inf) == 0.0
-    vals = [T.student_t_mi_correction(2, 2, df) for df in (1, 3, 10, 100, 1000)]
+    assert S.student_t_mi_correction(2, 3, math.inf) == 0.0
+    vals = [S.student_t_mi_correction(2, 2, df) for df in (1, 3, 10, 100, 1000)]
     assert all(a > b > 0 for a, b in zip(vals[:-1], vals[1:], strict=True))
     # df = inf gives back the Gaussian
-    om = T.dense_covariance(4, 0.3)
-    assert T.StudentTSampler(om, 2, math.inf).mutual_information() == pytest.approx(T.gaussian_mi(om, 2))
+    om = S.dense_covariance(4, 0.3)
+    assert S.StudentTSampler(om, 2, math.inf).mutual_information() == pytest.approx(S.gaussian_mi(om, 2))
 
 
 # --------------------------------------------------------------------------------------------------------------
