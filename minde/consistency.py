@@ -319,7 +319,7 @@ def _fit_one(
             est.save(folder / rel, include_data=False)
             extra["checkpoint"] = str(rel)
     else:
-        from . import baselines
+        from .benchmark import baselines
 
         est = getattr(baselines, estimator)(**protocol.baselines, seed=seed)
         x = np.concatenate([d["x_train"], d["x_test"]])

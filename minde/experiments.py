@@ -137,7 +137,7 @@ def _minde_factory(variant: str) -> Callable[..., object]:
 
 def _baseline_factory(class_name: str) -> Callable[..., object]:
     def build(protocol: Protocol, dim: int, seed: int, settings: dict) -> object:
-        from . import baselines
+        from .benchmark import baselines
 
         cls = getattr(baselines, class_name)
         params = inspect.signature(cls).parameters
@@ -169,7 +169,7 @@ def accepted_settings(estimator: str) -> set[str]:
 
         cls = MINDE
     else:
-        from . import baselines
+        from .benchmark import baselines
 
         cls = getattr(baselines, estimator)
     params = inspect.signature(cls).parameters
@@ -523,8 +523,8 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
 def load_model(root: Path, payload: dict):
     """The trained MINDE network of a result (``payload`` from the experiment in ``root``) with its held-out data,
     re-drawn from the task and seed exactly as the run drew them: (estimator, x_test, y_test)."""
-    from .estimator import MINDE
     from .benchmark.tasks import get_task
+    from .estimator import MINDE
 
     if not payload.get("checkpoint"):
         raise ValueError(f"{payload['task']} {payload['estimator']} seed {payload['seed']}: no checkpoint recorded")
@@ -543,8 +543,8 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
     to ``output`` (default: in place).  Returns the new payloads; cells without a checkpoint are listed and skipped."""
     from tqdm import tqdm
 
-    from .estimator import MINDE
     from .benchmark.tasks import get_task
+    from .estimator import MINDE
 
     root = Path(root)
     output = root if output is None else Path(output)

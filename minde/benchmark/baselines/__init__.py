@@ -1,6 +1,6 @@
 """Baseline mutual-information estimators of the paper's benchmark table, with the ``MINDE`` interface.
 
-    >>> from minde.baselines import InfoNCE, KSG, CCA
+    >>> from minde.benchmark.baselines import InfoNCE, KSG, CCA
     >>> InfoNCE().fit(x, y).estimate()            # MI in nats; x: (n, dx), y: (n, dy), numpy or torch
     >>> KSG(k=(5, 10)).fit(x, y).estimate()
 
@@ -40,8 +40,8 @@ from scipy.special import digamma
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .training import TrainingDiverged, resolve_device, torch_threads
-from .validation import Standardizer, check_float, check_int, check_pair
+from ...training import TrainingDiverged, resolve_device, torch_threads
+from ...validation import Standardizer, check_float, check_int, check_pair
 
 __all__ = [
     "BASELINES",

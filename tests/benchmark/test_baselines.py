@@ -1,4 +1,4 @@
-"""Baselines of the benchmark table (minde/baselines.py): accuracy on the 1x1 Gaussian, exactness of KSG and CCA,
+"""Baselines of the benchmark table (minde/benchmark/baselines/): accuracy on the 1x1 Gaussian, exactness of KSG and CCA,
 the variational bounds at the optimal critic, reproducibility and input errors.
 
 Reference problem: the benchmark's 1v1-normal-0.75 task, (X, Y) standard bivariate normal with correlation 0.75,
@@ -14,7 +14,7 @@ import pytest
 import torch
 from scipy.special import digamma
 
-from minde.baselines import (
+from minde.benchmark.baselines import (
     BASELINES,
     CCA,
     DV,
