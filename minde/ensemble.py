@@ -168,7 +168,7 @@ class MINDEEnsemble:
 
     def mutual_information(self, x: object | None = None, y: object | None = None) -> EnsembleResult:
         """The ensemble's MI (the inside-the-norm forms averaged over variants, then over seeds) and its interval."""
-        from .results import average_forms, intervals
+        from .experiments.results import average_forms, intervals
 
         members = self.member_results(x, y)
         rows = members.assign(task="data", gt=np.nan)

@@ -47,7 +47,7 @@ def figures_dir(name: str | None = None) -> Path:
     if env:
         return Path(env)
     if name is not None:
-        from .notebooks import kernel_run_folder
+        from .experiments.notebooks import kernel_run_folder
 
         run = kernel_run_folder(name)
         if run is not None:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from minde import MINDE, MINDEEnsemble
+from minde.experiments.results import ensemble_intervals
 from minde.gaussian import GaussianPair
-from minde.results import ensemble_intervals
 
 FAST = dict(steps=120, mc_repeats=2, batch_size=128, progress=False)
 
@@ -28,7 +28,7 @@ def test_average_of_members_with_the_interval_of_notebook_09(fitted):
     means = m.groupby("estimator")["estimate"].mean()
     assert res.spread == pytest.approx(abs(means["MINDE-C"] - means["MINDE-J"]))
     assert res.half_width == pytest.approx(np.hypot(res.statistical, res.spread))
-    # the same numbers as the benchmark's ensemble intervals (minde.results), computed from the member rows
+    # the same numbers as the benchmark's ensemble intervals (minde.experiments.results), computed from the member rows
     ref = ensemble_intervals(m.assign(task="data", gt=0.0), ["MINDE-C", "MINDE-J"]).iloc[0]
     assert res.mi == pytest.approx(ref["mean"]) and res.half_width == pytest.approx(ref["half_width"])
     lo, hi = res.interval()

@@ -197,7 +197,7 @@ def test_rank_gauss_preprocessing_is_invariant_to_monotone_maps(data_1x1, tmp_pa
 def heavy_tailed_model():
     """A short MINDE-C run on the 1 x 1 Student-t with one degree of freedom (its learned integrand is large near
     t = 0, where the exact 1/q(t) weight of version 0.1 had infinite variance)."""
-    from minde.tasks import get_task
+    from minde.benchmark.tasks import get_task
 
     x, y = get_task("student-identity-1-1-1").sample(6000, seed=0)
     return MINDE(steps=1000, batch_size=256, lr=2e-3, lr_schedule="cosine", mc_repeats=2, test_fraction=0.5).fit(x, y)

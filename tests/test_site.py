@@ -436,7 +436,7 @@ def test_rerun_command_parses_back_to_the_defaults() -> None:
     """Every ``-p NAME VALUE`` of every chapter's command reads back, as ``minde.notebooks`` parses it, as the default."""
     import papermill
 
-    from minde.notebooks import _literal
+    from minde.experiments.notebooks import _literal
 
     site = _site_module()
     for chapter in site.chapters():

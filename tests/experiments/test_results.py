@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minde.results import per_task, success_counts
+from minde.experiments.results import per_task, success_counts
 
 
 def test_success_counts_use_the_mean_over_seeds():
@@ -33,7 +33,7 @@ def _summary(estimators: dict[str, list[float]], tasks: list[str], gts: list[flo
 
 
 def test_combine_keeps_protocols_apart_and_coverage_counts_seeds():
-    from minde.results import combine, coverage
+    from minde.experiments.results import combine, coverage
 
     a = _summary({"CCA": [[0.4, 0.5, 0.45], [1.0, 1.1, 1.0]]}, ["1v1-normal-0.75", "multinormal-dense-2-2-0.5"], [0.41, 0.29])
     b = _summary({"CCA": [0.3], "MINDE-C": [0.41]}, ["1v1-normal-0.75"], [0.41])
@@ -46,7 +46,7 @@ def test_combine_keeps_protocols_apart_and_coverage_counts_seeds():
 
 
 def test_coverage_of_an_ensemble_next_to_its_members():
-    from minde.results import average_forms, coverage
+    from minde.experiments.results import average_forms, coverage
 
     df = _summary({"A": [[0.4, 0.5]], "B": [[0.45, 0.35]]}, ["1v1-normal-0.75"], [0.41])
     both = pd.concat([df, average_forms(df, ["A", "B"], name="AB")], ignore_index=True)
@@ -56,8 +56,8 @@ def test_coverage_of_an_ensemble_next_to_its_members():
 
 
 def test_benchmark_table_has_all_40_tasks_in_order_with_gt_and_blanks():
-    from minde.results import benchmark_table
-    from minde.tasks import get_task, list_tasks
+    from minde.benchmark.tasks import get_task, list_tasks
+    from minde.experiments.results import benchmark_table
 
     df = _summary({"E": [[0.4, 0.5], 1.0]}, ["multinormal-dense-3-3-0.5", "1v1-normal-0.75"], [0.4133, 0.4133])
     table = benchmark_table(df)
@@ -69,7 +69,7 @@ def test_benchmark_table_has_all_40_tasks_in_order_with_gt_and_blanks():
 
 
 def test_family_counts_and_published_comparison():
-    from minde.results import PUBLISHED_SUCCESS, PUBLISHED_SUCCESS_5K, compare_published, family_counts
+    from minde.experiments.results import PUBLISHED_SUCCESS, PUBLISHED_SUCCESS_5K, compare_published, family_counts
 
     tasks = ["1v1-normal-0.75", "half_cube-1v1-normal-0.75", "multinormal-sparse-3-3-2-2.0",
              "spiral-multinormal-sparse-3-3-2-2.0"]
@@ -90,8 +90,8 @@ def test_family_counts_and_published_comparison():
 
 
 def test_split_settings_and_task_family():
-    from minde.results import split_settings, with_task_family
-    from minde.tasks import figure1_tasks
+    from minde.benchmark.tasks import figure1_tasks
+    from minde.experiments.results import split_settings, with_task_family
 
     df = pd.DataFrame({"task": ["1v1-normal-0.75"] * 3, "estimator": ["MINDE-C", "MINDE-C(sigma)+sde=ve", "CCA+steps=5"]})
     s = split_settings(df)
@@ -104,7 +104,7 @@ def test_split_settings_and_task_family():
 
 
 def test_tracking_limit_finds_the_first_level_outside_the_band():
-    from minde.results import tracking_limit
+    from minde.experiments.results import tracking_limit
 
     gt = [0.1, 1.0, 2.0, 4.0, 6.0]
     levels = pd.DataFrame({
@@ -120,8 +120,8 @@ def test_tracking_limit_finds_the_first_level_outside_the_band():
 
 
 def test_sigma_sweeps_are_read_from_the_cells(tmp_path):
-    from minde import experiments as ex
-    from minde.results import load_sigma_sweeps
+    from minde.experiments import grid as ex
+    from minde.experiments.results import load_sigma_sweeps
 
     cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-J", "CCA"], [0], "smoke")
     ex.run_grid(cells, tmp_path, progress=False)
@@ -137,7 +137,7 @@ def test_sigma_sweeps_are_read_from_the_cells(tmp_path):
 def test_intervals_use_mc_error_for_one_seed_and_seed_spread_for_several():
     from scipy import stats
 
-    from minde.results import calibration, intervals
+    from minde.experiments.results import calibration, intervals
 
     df = pd.DataFrame({
         "task": ["a", "b", "b", "b", "c"], "estimator": ["E"] * 4 + ["CCA"], "seed": [0, 0, 1, 2, 0],
@@ -161,7 +161,7 @@ def test_intervals_use_mc_error_for_one_seed_and_seed_spread_for_several():
 def test_form_gap_widens_minde_intervals_by_the_disagreement_of_the_two_forms():
     from scipy import stats
 
-    from minde.results import calibration, intervals
+    from minde.experiments.results import calibration, intervals
 
     df = pd.DataFrame({
         "task": ["a", "a", "a"], "estimator": ["MINDE-C", "MINDE-C(sigma)", "CCA"], "seed": [0, 0, 0],
@@ -180,8 +180,8 @@ def test_form_gap_widens_minde_intervals_by_the_disagreement_of_the_two_forms():
 
 
 def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_path, capsys):
-    from minde import experiments as ex
-    from minde.results import load_experiment
+    from minde.experiments import grid as ex
+    from minde.experiments.results import load_experiment
 
     (tmp_path / "empty").mkdir()
     assert load_experiment(tmp_path / "empty") is None
@@ -196,7 +196,7 @@ def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_pa
 def test_experiment_overview_counts_models_cpu_time_and_samples(tmp_path):
     import json
 
-    from minde.results import experiment_overview
+    from minde.experiments.results import experiment_overview
 
     for seed, cpu in ((0, 1800.0), (2, 3600.0)):
         cell = tmp_path / "exp" / "task" / "MINDE-C" / f"seed{seed}.json"
@@ -210,7 +210,7 @@ def test_experiment_overview_counts_models_cpu_time_and_samples(tmp_path):
 
 
 def test_load_experiment_names_a_missing_experiment_and_the_ones_there_are(tmp_path):
-    from minde.results import available_experiments, load_experiment
+    from minde.experiments.results import available_experiments, load_experiment
 
     for name in ("b-exp", "a-exp"):
         (tmp_path / name).mkdir()
@@ -222,7 +222,7 @@ def test_load_experiment_names_a_missing_experiment_and_the_ones_there_are(tmp_p
 
 
 def test_average_forms_is_the_per_seed_mean_of_complete_pairs():
-    from minde.results import average_forms, per_task
+    from minde.experiments.results import average_forms, per_task
 
     df = pd.DataFrame({
         "task": ["a", "a", "a", "a", "b"], "estimator": ["C", "J", "C", "J", "C"], "seed": [0, 0, 1, 1, 0],
@@ -242,7 +242,7 @@ def test_average_forms_is_the_per_seed_mean_of_complete_pairs():
 def test_ensemble_intervals_add_the_range_of_the_averaged_forms():
     from scipy import stats
 
-    from minde.results import ensemble_intervals
+    from minde.experiments.results import ensemble_intervals
 
     df = pd.DataFrame({
         "task": ["a", "a"], "estimator": ["C", "J"], "seed": [0, 0],

@@ -42,7 +42,7 @@ __all__ = [
     "parent_alive",
 ]  # fmt: skip
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: A claim not refreshed for this long is abandoned (its runner died on another host, or hung).
 STALE_SECONDS = 15 * 60
 #: How often a runner refreshes the claims of the cells it is computing.

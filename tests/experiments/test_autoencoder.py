@@ -1,12 +1,12 @@
-"""The MNIST autoencoder of the self-consistency tests (minde.autoencoder): codes of B_r, reproducible bytes, the shipped file."""
+"""The MNIST autoencoder of the self-consistency tests (minde.experiments.autoencoder): codes of B_r, reproducible bytes, the shipped file."""
 
 import hashlib
 
 import numpy as np
 import pytest
 
-from minde import autoencoder as ae
-from minde.mnist import load_mnist
+from minde.experiments import autoencoder as ae
+from minde.experiments.mnist import load_mnist
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .experiments import REPO
 from .mnist import top_rows
+from .runner import REPO
 
 __all__ = [
     "HEIGHT", "Autoencoder", "AUTOENCODER_PATH", "AUTOENCODER_SHA256", "AUTOENCODER_COMMAND", "AUTOENCODER_RECIPE",

@@ -1,4 +1,4 @@
-"""MNIST self-consistency tests (minde.consistency): data of the three tests, pairing, verdicts, runner."""
+"""MNIST self-consistency tests (minde.experiments.consistency): data of the three tests, pairing, verdicts, runner."""
 
 import csv
 import json
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minde import consistency as cs
-from minde.mnist import load_mnist
+from minde.experiments import consistency as cs
+from minde.experiments.mnist import load_mnist
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Generated text (minde.report): the README's results and docs/paper.md's task table match the data they come
+"""Generated text (minde.experiments.report): the README's results and docs/paper.md's task table match the data they come
 from, the generator reads whatever an experiment holds, and the repository stands alone (no file points to notes
 outside it)."""
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from minde import report
+from minde.experiments import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("block", sorted(report.BLOCKS))
@@ -25,7 +25,7 @@ def test_committed_summaries_hold_every_estimate():
 
 
 def test_paper_task_table_lists_the_40_tasks_of_minde_tasks():
-    from minde.tasks import get_task, list_tasks
+    from minde.benchmark.tasks import get_task, list_tasks
 
     table = report.tasks_block().splitlines()[2:]
     assert len(table) == 40 == len(list_tasks())
@@ -47,8 +47,8 @@ def test_replace_block_rewrites_only_between_the_markers():
 def test_results_block_reads_whatever_the_experiments_hold(tmp_path, monkeypatch):
     """A small grid of fast estimators under other names: every number of the block comes from it, missing
     experiments are left out, nothing is written."""
-    from minde import experiments as ex
-    from minde.results import load_summary, success_counts
+    from minde.experiments import grid as ex
+    from minde.experiments.results import load_summary, success_counts
 
     tasks = ["1v1-normal-0.75", "spiral-multinormal-sparse-3-3-2-2.0"]
     ex.run_grid(ex.make_grid(tasks, ["CCA", "KSG"], [0, 1], "smoke"), tmp_path / "grid", progress=False)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from minde.mnist import DEFAULT_ROOT, NPZ_NAME, NPZ_SHA256, load_mnist, read_idx, top_rows
+from minde.experiments.mnist import DEFAULT_ROOT, NPZ_NAME, NPZ_SHA256, load_mnist, read_idx, top_rows
 
 SHIPPED = DEFAULT_ROOT / "mnist" / NPZ_NAME
 

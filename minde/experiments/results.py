@@ -39,7 +39,7 @@ BMI_5K_LABEL = "bmi defaults 5k /40 (unverified)"
 
 def _results_base(results_dir: str | Path | None = None) -> Path:
     """The folder that holds the experiments: ``results_dir``, default the repository's data/results/."""
-    return Path(results_dir) if results_dir else Path(__file__).resolve().parents[1] / "data" / "results"
+    return Path(results_dir) if results_dir else Path(__file__).resolve().parents[2] / "data" / "results"
 
 
 def _experiment_dir(experiment: str | Path, results_dir: str | Path | None = None) -> Path:
@@ -72,7 +72,7 @@ def load_experiment(experiment: str | Path, results_dir: str | Path | None = Non
     summary; ``rebuild=False`` reads the summary as it is, writing nothing).  An experiment folder that holds no
     results yet gives None, with a message naming it; one that does not exist raises ``FileNotFoundError`` listing
     the experiments there are (a mistyped name is an error, not an empty table)."""
-    from .experiments import summarize
+    from .grid import summarize
 
     path = _experiment_dir(experiment, results_dir)
     if not path.is_dir():
@@ -180,7 +180,7 @@ def coverage(df: pd.DataFrame) -> pd.DataFrame:
 
 @cache
 def _task_frame() -> pd.DataFrame:
-    from .benchmark.tasks import get_task, list_tasks
+    from ..benchmark.tasks import get_task, list_tasks
 
     rows = []
     for tid in list_tasks():
@@ -292,7 +292,7 @@ def split_settings(df: pd.DataFrame) -> pd.DataFrame:
 def with_task_family(df: pd.DataFrame) -> pd.DataFrame:
     """Add ``transform`` ("none" for a plain base), ``dims`` and ``strength`` (sparse multinormals; NaN otherwise) for
     every task id of ``df`` (benchmark ids and the Figure 1 ids understood by ``minde.benchmark.tasks.get_task``)."""
-    from .benchmark.tasks import get_task
+    from ..benchmark.tasks import get_task
 
     rows = {}
     for tid in dict.fromkeys(df["task"]):

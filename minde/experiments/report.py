@@ -42,7 +42,7 @@ __all__ = [
     "render", "stale_summaries", "main",
 ]  # fmt: skip
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 #: The experiments under data/results/ that the README's results come from: the benchmark grid (MINDE, every form),
 #: the baselines at the benchmark's sample size, MINDE given that sample size (default and candidate settings), and

@@ -1,4 +1,4 @@
-"""Fault injection for the one runner (``minde.runner``, driven through ``python -m minde.experiments``): SIGKILL,
+"""Fault injection for the one runner (``minde.experiments.runner``, driven through ``python -m minde.experiments``): SIGKILL,
 broken result files, concurrent runners, and the checks that refuse a bad grid before any cell runs."""
 
 import json
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from minde import experiments as ex
-from minde import runner
+from minde.experiments import grid as ex
+from minde.experiments import runner
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "minde.experiments"]
 
 

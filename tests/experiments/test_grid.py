@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from minde import experiments as ex
+from minde.experiments import grid as ex
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_cli_reports_unknown_names(capsys):
 
 
 def test_named_task_sets():
-    from minde.tasks import FIGURE1_MI, get_task
+    from minde.benchmark.tasks import FIGURE1_MI, get_task
 
     assert len(ex.task_set("all")) == 40
     fig1 = ex.task_set("figure1")

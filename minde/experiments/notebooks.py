@@ -45,7 +45,7 @@ __all__ = [
 ]  # fmt: skip
 
 #: The repository checkout this package lives in (``notebooks/``, ``figures/`` and ``runs/`` are found from it).
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: The comment line that starts papermill's injected-parameters cell (its default ``comment="Parameters"``).
 INJECTED_MARKER = "# Parameters"
 _SAFE = re.compile(r"[^A-Za-z0-9._+=-]+")

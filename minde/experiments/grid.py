@@ -127,7 +127,7 @@ _RUNNER_OWNED = {"variant", "seed", "progress", "device", "threads", "test_fract
 
 def _minde_factory(variant: str) -> Callable[..., object]:
     def build(protocol: Protocol, dim: int, seed: int, settings: dict) -> object:
-        from .estimator import MINDE
+        from ..estimator import MINDE
 
         kwargs = protocol.minde_kwargs(dim, variant) | {"test_fraction": 0.0, "seed": seed, "progress": False} | settings
         return MINDE(variant=variant, **kwargs)
@@ -137,7 +137,7 @@ def _minde_factory(variant: str) -> Callable[..., object]:
 
 def _baseline_factory(class_name: str) -> Callable[..., object]:
     def build(protocol: Protocol, dim: int, seed: int, settings: dict) -> object:
-        from .benchmark import baselines
+        from ..benchmark import baselines
 
         cls = getattr(baselines, class_name)
         params = inspect.signature(cls).parameters
@@ -165,11 +165,11 @@ ESTIMATORS: dict[str, Callable[..., object]] = {
 def accepted_settings(estimator: str) -> set[str]:
     """The ``--set`` keys an estimator takes (its constructor's keywords, less those the runner sets)."""
     if estimator.startswith("MINDE"):
-        from .estimator import MINDE
+        from ..estimator import MINDE
 
         cls = MINDE
     else:
-        from .benchmark import baselines
+        from ..benchmark import baselines
 
         cls = getattr(baselines, estimator)
     params = inspect.signature(cls).parameters
@@ -202,7 +202,7 @@ TASK_SETS: dict[str, str] = {
 
 def task_set(name: str) -> list[str]:
     """Task ids of a named set (see ``TASK_SETS``)."""
-    from .benchmark.tasks import figure1_tasks, list_tasks
+    from ..benchmark.tasks import figure1_tasks, list_tasks
 
     if name == "all":
         return list_tasks()
@@ -270,7 +270,7 @@ def _checkpoint(cell: Cell) -> Path:
 
 
 def _data(cell: Cell):
-    from .benchmark.tasks import get_task
+    from ..benchmark.tasks import get_task
 
     task = get_task(cell.task)
     n_train, n_test = cell.sizes()
@@ -313,7 +313,7 @@ def _minde_evaluation(cell: Cell, est, x_test, y_test, gt: float) -> dict:
 
 
 def _provenance() -> dict:
-    from . import __version__
+    from .. import __version__
 
     return {"minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
@@ -350,7 +350,7 @@ def run_cells(cells: Sequence[Cell], root: Path) -> list[dict]:
 
 
 def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
-    from .estimator import fit_many
+    from ..estimator import fit_many
 
     keys = {_stack_key(c) for c in cells}
     if len(keys) != 1:
@@ -387,7 +387,7 @@ def run_cell(cell: Cell, root: Path) -> dict:
 
 
 def _stack_key(cell: Cell) -> tuple:
-    from .benchmark.tasks import get_task
+    from ..benchmark.tasks import get_task
 
     task = get_task(cell.task)
     settings = json.dumps(dict(cell.settings), sort_keys=True, default=str)  # values may be dicts (unhashable)
@@ -396,7 +396,7 @@ def _stack_key(cell: Cell) -> tuple:
 
 def _cost(cell: Cell) -> float:
     """Relative cost of a cell (its training steps times a width factor): the largest units go first."""
-    from .benchmark.tasks import get_task
+    from ..benchmark.tasks import get_task
 
     task = get_task(cell.task)
     if not cell.is_minde:
@@ -456,7 +456,7 @@ def make_grid(
 ) -> list[Cell]:
     """All cells of tasks x estimators x seeds, every name and setting checked before anything runs.  A setting is
     passed (and named in the results) only to the estimators that take it."""
-    from .benchmark.tasks import get_task, list_tasks
+    from ..benchmark.tasks import get_task, list_tasks
 
     protocol = _lookup(protocol, PROTOCOLS, "protocol")
     known = set(list_tasks())
@@ -523,8 +523,8 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
 def load_model(root: Path, payload: dict):
     """The trained MINDE network of a result (``payload`` from the experiment in ``root``) with its held-out data,
     re-drawn from the task and seed exactly as the run drew them: (estimator, x_test, y_test)."""
-    from .benchmark.tasks import get_task
-    from .estimator import MINDE
+    from ..benchmark.tasks import get_task
+    from ..estimator import MINDE
 
     if not payload.get("checkpoint"):
         raise ValueError(f"{payload['task']} {payload['estimator']} seed {payload['seed']}: no checkpoint recorded")
@@ -543,8 +543,8 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
     to ``output`` (default: in place).  Returns the new payloads; cells without a checkpoint are listed and skipped."""
     from tqdm import tqdm
 
-    from .benchmark.tasks import get_task
-    from .estimator import MINDE
+    from ..benchmark.tasks import get_task
+    from ..estimator import MINDE
 
     root = Path(root)
     output = root if output is None else Path(output)
@@ -711,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "list":
-            from .benchmark.tasks import get_task, list_tasks
+            from ..benchmark.tasks import get_task, list_tasks
 
             print("protocols:")
             for p in PROTOCOLS.values():

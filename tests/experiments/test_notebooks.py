@@ -8,7 +8,7 @@ import nbformat
 import papermill as pm
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -52,7 +52,7 @@ def test_notebook_reruns_part_of_its_grid(stem, tmp_path, monkeypatch):
     protocol (fresh results folders under data/results/rerun-ci-*, removed afterwards)."""
     import shutil
 
-    from minde.experiments import DEFAULT_RESULTS
+    from minde.experiments.grid import DEFAULT_RESULTS
 
     src = next(p for p in NOTEBOOKS if p.stem == stem)
     params = RERUNS[stem]
@@ -80,7 +80,7 @@ def json_ok(path: Path) -> bool:
 
 # --- reruns that lose nothing (minde.notebooks) ---------------------------------------------------------------------
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NB05 = REPO / "notebooks" / "05_benchmark_table.ipynb"
 
 
@@ -101,14 +101,14 @@ def runs_dir(tmp_path, monkeypatch):
 
 
 def test_parse_parameters_reads_annotated_and_plain_assignments():
-    from minde.notebooks import parse_parameters
+    from minde.experiments.notebooks import parse_parameters
 
     src = 'steps: int = 15_000  # comment\nname = "a"\nxs: list = [1, {"k": 2.5}]\nf = some_call()\nprint(1)\n'
     assert parse_parameters(src) == {"steps": 15000, "name": "a", "xs": [1, {"k": 2.5}], "f": "some_call()"}
 
 
 def test_run_folder_names_are_readable_sorted_and_distinct(monkeypatch, tmp_path):
-    from minde.notebooks import run_folder
+    from minde.experiments.notebooks import run_folder
 
     monkeypatch.setenv("MINDE_RUNS", str(tmp_path))
     assert run_folder("notebooks/03_minde_c.ipynb", {"steps": 50000, "seed": 1}) == tmp_path / "03_minde_c-seed=1-steps=50000"
@@ -122,7 +122,7 @@ def test_run_folder_names_are_readable_sorted_and_distinct(monkeypatch, tmp_path
 def test_kernel_overrides_compares_the_injected_cell_with_the_parameters_cell(monkeypatch):
     import IPython
 
-    from minde import notebooks
+    from minde.experiments import notebooks
 
     class Shell:
         class history_manager:  # noqa: N801 - mimics IPython's attribute
@@ -138,7 +138,7 @@ def test_kernel_overrides_compares_the_injected_cell_with_the_parameters_cell(mo
 
 
 def test_pin_volatile_drops_timestamps_and_merges_printed_chunks():
-    from minde.notebooks import pin_volatile
+    from minde.experiments.notebooks import pin_volatile
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["papermill"] = {"start_time": "t0", "end_time": "t1", "duration": 1.0, "parameters": {}, "version": "2"}
@@ -171,7 +171,7 @@ def test_committed_notebooks_have_no_volatile_metadata(path):
 @pytest.mark.parametrize(("notebook", "typo", "hint"), [("05_benchmark_table", "treshold", "threshold"),
                                                         ("03_minde_c", "step", "steps")])  # fmt: skip
 def test_mistyped_parameter_is_an_error_before_anything_runs(notebook, typo, hint, runs_dir, capsys):
-    from minde.notebooks import main
+    from minde.experiments.notebooks import main
 
     path = REPO / "notebooks" / f"{notebook}.ipynb"
     before = path.read_bytes()
@@ -182,7 +182,7 @@ def test_mistyped_parameter_is_an_error_before_anything_runs(notebook, typo, hin
 
 
 def test_wrongly_typed_parameter_is_an_error(runs_dir, capsys):
-    from minde.notebooks import main
+    from minde.experiments.notebooks import main
 
     assert main([str(NB05), "-p", "threshold", "abc"]) == 2
     assert "threshold expects float" in capsys.readouterr().err
@@ -190,7 +190,7 @@ def test_wrongly_typed_parameter_is_an_error(runs_dir, capsys):
 
 def test_failing_rerun_leaves_the_notebook_and_figures_byte_identical(runs_dir, capsys):
     """A bad value fails inside the notebook: one line naming the cell and the cause, nothing written."""
-    from minde.notebooks import main
+    from minde.experiments.notebooks import main
 
     before, figures = NB05.read_bytes(), snapshot(REPO / "figures")
     assert main([str(NB05), "-p", "experiments", "['no-such-experiment']"]) == 1
@@ -204,7 +204,7 @@ def test_failing_rerun_leaves_the_notebook_and_figures_byte_identical(runs_dir, 
 
 def test_failing_run_in_place_keeps_the_previous_notebook(tmp_path, monkeypatch, capsys):
     """The temporary-file path: a copy of notebook 05 whose *default* fails is left byte-identical."""
-    from minde.notebooks import main
+    from minde.experiments.notebooks import main
 
     monkeypatch.setenv("MINDE_FIGURES", str(tmp_path / "figures"))
     nb = nbformat.read(NB05, as_version=4)
@@ -221,7 +221,7 @@ def test_failing_run_in_place_keeps_the_previous_notebook(tmp_path, monkeypatch,
 
 
 def test_rerun_with_other_parameters_writes_to_its_own_run_folder(runs_dir, capsys):
-    from minde.notebooks import main
+    from minde.experiments.notebooks import main
 
     committed = {"notebooks": snapshot(REPO / "notebooks"), "figures": snapshot(REPO / "figures")}
     assert main([str(NB05), "-p", "threshold", "0.2"]) == 0
@@ -250,7 +250,7 @@ def test_plain_papermill_with_other_parameters_leaves_figures_untouched(runs_dir
 
 
 def test_check_helpers_tie_prose_to_computed_numbers(capsys):
-    from minde.notebooks import check, check_range, stated_tolerance
+    from minde.experiments.notebooks import check, check_range, stated_tolerance
 
     assert stated_tolerance("0.253") == pytest.approx(5e-4) and stated_tolerance("20") == 0.5
     assert stated_tolerance("1.5e-3") == pytest.approx(5e-5)

@@ -104,7 +104,7 @@ from .autoencoder import (
     save_autoencoder,
     train_autoencoder,
 )
-from .experiments import DEFAULT_RESULTS, _lookup, models_dir
+from .grid import DEFAULT_RESULTS, _lookup, models_dir
 from .mnist import load_mnist, top_rows
 from .runner import REPO, Unit, git_commit, load_results, machine, read_result, run_units, write_cell_result
 
@@ -259,7 +259,7 @@ ESTIMATORS: tuple[str, ...] = ("MINDE-C", "MINDE-J", "InfoNCE", "NWJ", "DV", "MI
 @torch.no_grad()
 def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: int = 4) -> float:
     """Mean denoising score-matching loss of MINDE's current network on standardised (x, y), fixed draws."""
-    from .training import ROLE_MIX, denoising_loss
+    from ..training import ROLE_MIX, denoising_loss
 
     gen = torch.Generator().manual_seed(seed)
     pairs, probs = ROLE_MIX[est.variant]
@@ -284,7 +284,7 @@ def _fit_one(
         return base | {"exact": True, "estimates": {n: {"estimate": 0.0, "stderr": 0.0} for n in names}, "seconds": 0.0}
     start = time.perf_counter()
     if minde:
-        from .estimator import MINDE
+        from ..estimator import MINDE
 
         est = MINDE(variant=estimator[-1].lower(), **protocol.minde, test_fraction=0.0, seed=seed, progress=False)
         steps = est.steps
@@ -319,7 +319,7 @@ def _fit_one(
             est.save(folder / rel, include_data=False)
             extra["checkpoint"] = str(rel)
     else:
-        from .benchmark import baselines
+        from ..benchmark import baselines
 
         est = getattr(baselines, estimator)(**protocol.baselines, seed=seed)
         x = np.concatenate([d["x_train"], d["x_test"]])
@@ -400,7 +400,7 @@ def _codes(n_images: int, ae_path: str) -> _Codes:
 
 def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> dict:
     """Encode the cell's images, fit its estimator (twice for test b), write the JSON atomically; returns it."""
-    from . import __version__
+    from .. import __version__
 
     torch.set_num_threads(1)
     protocol = PROTOCOLS[cell.protocol]
@@ -752,7 +752,7 @@ def _print_verdicts(root: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .experiments import _Parser, parse_seeds
+    from .grid import _Parser, parse_seeds
 
     parser = _Parser(prog="python -m minde.consistency", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
