@@ -104,9 +104,22 @@ from .autoencoder import (
     save_autoencoder,
     train_autoencoder,
 )
-from .grid import DEFAULT_RESULTS, _lookup, models_dir
 from .mnist import load_mnist, top_rows
-from .runner import REPO, Unit, git_commit, load_results, machine, read_result, run_units, write_cell_result
+from .runner import (
+    DEFAULT_RESULTS,
+    REPO,
+    Unit,
+    _lookup,
+    _Parser,
+    git_commit,
+    load_results,
+    machine,
+    models_dir,
+    parse_seeds,
+    read_result,
+    run_units,
+    write_cell_result,
+)
 
 __all__ = [
     "TESTS", "K", "ROWS", "ESTIMATORS", "PROTOCOLS", "Protocol", "Cell", "Autoencoder", "Verdict",
@@ -752,8 +765,6 @@ def _print_verdicts(root: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .grid import _Parser, parse_seeds
-
     parser = _Parser(prog="python -m minde.consistency", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)

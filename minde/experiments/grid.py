@@ -37,13 +37,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .runner import (
+    DEFAULT_MODELS,
+    DEFAULT_RESULTS,
     REPO,
     ResultError,
     Unit,
+    _lookup,
+    _Parser,
+    _split,
     git_commit,
     is_finished,
     load_results,
     machine,
+    models_dir,
+    parse_seeds,
     read_result,
     run_units,
     write_cell_result,
@@ -56,8 +63,6 @@ __all__ = [
     "models_dir", "cells_of", "load_model", "main",
 ]  # fmt: skip
 
-DEFAULT_RESULTS = REPO / "data" / "results"
-DEFAULT_MODELS = REPO / "data" / "models"
 
 
 # --- protocols -------------------------------------------------------------------------------------
@@ -176,16 +181,6 @@ def accepted_settings(estimator: str) -> set[str]:
     return {k for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD} - _RUNNER_OWNED
 
 
-def _lookup(name: str, choices: Iterable[str], what: str) -> str:
-    choices = list(choices)
-    lowered = {c.lower(): c for c in choices}
-    if str(name).lower() in lowered:
-        return lowered[str(name).lower()]
-    close = difflib.get_close_matches(str(name), choices, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; choose from {', '.join(choices)}"
-    raise ValueError(f"unknown {what} {name!r}{hint}")
-
-
 #: Reference standard deviations s of the sigma-form sweep recorded with every MINDE cell (the authors' ablation values).
 SIGMA_SWEEP: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 #: The other small-t rules recorded with every MINDE cell, on the same network (``SDE.integration_points``).
@@ -251,17 +246,6 @@ class Cell:
     @property
     def is_minde(self) -> bool:
         return self.estimator.startswith("MINDE")
-
-
-def models_dir(root: Path) -> Path:
-    """Where the networks of the experiment in ``root`` are kept: for ``<base>/results*/<experiment>`` the sibling
-    ``<base>/models*/<experiment>`` (``data/results/minde-cpu`` -> ``data/models/minde-cpu``), else
-    ``<root>/_models``."""
-    root = Path(root)
-    base = root.parent
-    if base.name.startswith("results"):
-        return base.with_name("models" + base.name[len("results"):]) / root.name
-    return root / "_models"
 
 
 def _checkpoint(cell: Cell) -> Path:
@@ -624,34 +608,6 @@ def _print_table(root: Path) -> None:
 
 
 # --- command line ----------------------------------------------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit status 2)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _split(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0', '0,3,5' or '0-2' -> seeds; anything else is a ValueError that shows the accepted forms."""
-    text = str(text).strip()
-    try:
-        if re.fullmatch(r"\d+-\d+", text):
-            lo, hi = (int(s) for s in text.split("-"))
-            if hi < lo:
-                raise ValueError
-            return list(range(lo, hi + 1))
-        seeds = [int(s) for s in _split(text)]
-        if not seeds or any(s < 0 for s in seeds):
-            raise ValueError
-        return seeds
-    except ValueError:
-        raise ValueError(f"cannot read --seeds {text!r}: use 0, 0,3,5 or 0-2 (non-negative integers)") from None
-
-
 def _parse_settings(pairs: list[str]) -> dict:
     import ast
 

@@ -14,14 +14,20 @@ what a cell computes; it guarantees, for any cell type:
   (``STALE_SECONDS``) is taken over;
 * **no orphans**: worker processes watch their parent and exit at once when it dies (SIGKILL included), and check
   it again before writing a result, so a killed run leaves no process behind and a rerun never duplicates a cell.
+
+It also holds what both grids' command lines share: where results and networks go (``DEFAULT_RESULTS``,
+``models_dir``), names looked up with close matches, ``--seeds`` parsed, and one-line argparse errors.
 """
 
 from __future__ import annotations
 
+import argparse
+import difflib
 import json
 import math
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -39,10 +45,13 @@ import numpy as np
 __all__ = [
     "REPO", "CellLike", "Unit", "ResultError", "write_json_atomic", "read_result", "is_finished", "load_results",
     "claim", "release", "run_units", "git_commit", "machine", "clean_stale_temp_files", "write_cell_result",
-    "parent_alive",
+    "parent_alive", "DEFAULT_RESULTS", "DEFAULT_MODELS", "models_dir", "parse_seeds",
 ]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[2]
+#: Where the grids write their results, and keep their trained networks (``models_dir``).
+DEFAULT_RESULTS = REPO / "data" / "results"
+DEFAULT_MODELS = REPO / "data" / "models"
 #: A claim not refreshed for this long is abandoned (its runner died on another host, or hung).
 STALE_SECONDS = 15 * 60
 #: How often a runner refreshes the claims of the cells it is computing.
@@ -514,3 +523,53 @@ def machine() -> dict:
         "numpy": np.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }
+
+
+# --- shared by the grids (the benchmark's and the MNIST tests') -------------------------------------------
+def models_dir(root: Path) -> Path:
+    """Where the networks of the experiment in ``root`` are kept: for ``<base>/results*/<experiment>`` the sibling
+    ``<base>/models*/<experiment>`` (``data/results/minde-cpu`` -> ``data/models/minde-cpu``), else
+    ``<root>/_models``."""
+    root = Path(root)
+    base = root.parent
+    if base.name.startswith("results"):
+        return base.with_name("models" + base.name[len("results"):]) / root.name
+    return root / "_models"
+
+
+def _lookup(name: str, choices: Iterable[str], what: str) -> str:
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if str(name).lower() in lowered:
+        return lowered[str(name).lower()]
+    close = difflib.get_close_matches(str(name), choices, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; choose from {', '.join(choices)}"
+    raise ValueError(f"unknown {what} {name!r}{hint}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _split(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0', '0,3,5' or '0-2' -> seeds; anything else is a ValueError that shows the accepted forms."""
+    text = str(text).strip()
+    try:
+        if re.fullmatch(r"\d+-\d+", text):
+            lo, hi = (int(s) for s in text.split("-"))
+            if hi < lo:
+                raise ValueError
+            return list(range(lo, hi + 1))
+        seeds = [int(s) for s in _split(text)]
+        if not seeds or any(s < 0 for s in seeds):
+            raise ValueError
+        return seeds
+    except ValueError:
+        raise ValueError(f"cannot read --seeds {text!r}: use 0, 0,3,5 or 0-2 (non-negative integers)") from None
