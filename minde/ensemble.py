@@ -6,9 +6,9 @@ over-estimates in high dimension, MINDE-C the heaviest tails), so their average 
 interval combines, in quadrature,
 
 * the statistical error of the average: the Student-t interval of the per-seed averages over seeds (one seed: the
-  Monte-Carlo error of the time integrals), as in :func:`minde.results.intervals`;
+  Monte-Carlo error of the time integrals), as in :func:`minde.intervals.intervals`;
 * the range of the variants' mean estimates, |I_C - I_J|: two models that disagree show that at least one of them
-  is biased, which no statistical error sees (:func:`minde.results.ensemble_intervals`).
+  is biased, which no statistical error sees (:func:`minde.experiments.results.ensemble_intervals`).
 
     >>> from minde import MINDEEnsemble
     >>> ens = MINDEEnsemble(seeds=(0, 1, 2), steps=40_000, batch_size=256, lr=2e-3, lr_schedule="cosine")
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .estimator import MINDE, VARIANTS
+from .intervals import average_forms, intervals
 from .validation import check_pair
 
 __all__ = ["MINDEEnsemble", "EnsembleResult"]
@@ -168,8 +169,6 @@ class MINDEEnsemble:
 
     def mutual_information(self, x: object | None = None, y: object | None = None) -> EnsembleResult:
         """The ensemble's MI (the inside-the-norm forms averaged over variants, then over seeds) and its interval."""
-        from .experiments.results import average_forms, intervals
-
         members = self.member_results(x, y)
         rows = members.assign(task="data", gt=np.nan)
         names = [VARIANTS[v] for v in self.variants]

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..intervals import average_forms, calibration, intervals
+
 __all__ = [
     "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL", "load_summary", "load_experiment",
     "available_experiments", "per_task", "success_counts", "combine", "coverage", "task_info", "benchmark_table",
@@ -94,28 +96,6 @@ def per_task(df: pd.DataFrame) -> pd.DataFrame:
     out["error"] = out["mean"] - out["gt"]
     out["solved"] = out["error"].abs() < 0.1
     return out.reset_index()
-
-
-def average_forms(df: pd.DataFrame, forms: Sequence[str], name: str | None = None) -> pd.DataFrame:
-    """An ensemble as new result rows: per (task, seed), the mean of the estimates of ``forms`` (e.g. MINDE-C and
-    MINDE-J, two separately trained models), named ``name`` (default ``mean(A, B)``).  Only (task, seed) pairs that
-    have every form are kept; ``stderr`` is the Monte-Carlo error of the mean when the forms report one."""
-    forms = list(forms)
-    if len(forms) < 2:
-        raise ValueError(f"average at least two forms, got {forms}")
-    missing = sorted(set(forms) - set(df["estimator"]))
-    if missing:
-        raise ValueError(f"no results for {', '.join(missing)}; available: {', '.join(sorted(set(df['estimator'])))}")
-    sub = df[df["estimator"].isin(forms)]
-    g = sub.groupby(["task", "seed"], sort=False)
-    out = g.agg(estimate=("estimate", "mean"), gt=("gt", "first"), forms=("estimator", "nunique")).reset_index()
-    if "stderr" in sub:
-        var = sub.assign(v=sub["stderr"].astype(float) ** 2).groupby(["task", "seed"], sort=False)["v"].sum()
-        out["stderr"] = np.sqrt(var.to_numpy()) / len(forms)
-    out = out[out.pop("forms") == len(forms)].copy()
-    out["estimator"] = name or f"mean({', '.join(forms)})"
-    out["abs_error"] = (out["estimate"] - out["gt"]).abs()
-    return out.reset_index(drop=True)
 
 
 def success_counts(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
@@ -350,67 +330,7 @@ def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = N
     return pd.DataFrame(rows, columns=["task", "form", "setting", "seed", "sigma", "estimate", "stderr", "gt", "error"])
 
 
-# --- uncertainty: intervals and their calibration ---------------------------------------------------------------
-
-
-def intervals(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> pd.DataFrame:
-    """A ``level`` interval for the mean estimate of every (task, estimator), and whether it covers the truth.
-
-    With one seed the only error we can quantify is the Monte-Carlo error of the time integral (the ``stderr``
-    column): ``mean ± z * stderr``.  With k >= 2 seeds the spread over seeds contains the training variability as
-    well: ``mean ± t_{k-1} * s / sqrt(k)`` with s the seed standard deviation, never narrower than the Monte-Carlo
-    interval of the mean.  Neither accounts for a bias common to all seeds (e.g. an under-trained network), so the
-    coverage measured by :func:`calibration` is a test of the intervals, not a property they guarantee.
-
-    ``form_gap=True`` adds a proxy for that bias to MINDE's rows: the two forms of one model (inside the norm, and
-    the sigma form, Eqs. 10-11 and their entropy version) agree when the scores are exact, so their disagreement
-    ``gap = |mean(X) - mean(X(sigma))|`` measures the score error.  The half-width becomes
-    ``sqrt(statistical^2 + gap^2)`` for both forms (kind gets a "+gap" suffix); rows without a partner form are
-    left as they are.
-    Columns: task, estimator, mean, gt, seeds, half_width, lo, hi, kind ("mc" or "seeds"), covers.
-    Rows without any uncertainty (one seed, no stderr: the baselines) get NaN bounds and ``covers`` False."""
-    from scipy import stats
-
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    z = stats.norm.ppf(0.5 + level / 2)
-    g = df.assign(var_mc=df["stderr"].astype(float) ** 2 if "stderr" in df else np.nan).groupby(["task", "estimator"], sort=False)
-    out = g.agg(mean=("estimate", "mean"), std=("estimate", "std"), seeds=("seed", "nunique"), gt=("gt", "first"),
-                var_mc=("var_mc", "mean")).reset_index()  # fmt: skip
-    k = out["seeds"].to_numpy(dtype=float)
-    mc = z * np.sqrt(out["var_mc"].to_numpy(dtype=float) / k)
-    t = stats.t.ppf(0.5 + level / 2, np.maximum(k - 1, 1))
-    spread = np.where(k >= 2, t * out["std"].to_numpy(dtype=float) / np.sqrt(k), np.nan)
-    hw = np.where(k >= 2, np.fmax(spread, mc), mc)
-    kind = np.where(k >= 2, "seeds", "mc")
-    if form_gap:
-        base = out["estimator"].str.removesuffix("(sigma)")
-        means = out.assign(base=base, sigma=out["estimator"].str.endswith("(sigma)"))
-        pair = means.pivot_table(index=["task", "base"], columns="sigma", values="mean", aggfunc="first")
-        if True in pair and False in pair:
-            gap = (pair[True] - pair[False]).abs().rename("gap")
-            g = pd.DataFrame({"task": out["task"], "base": base}).join(gap, on=["task", "base"])["gap"].to_numpy(dtype=float)
-            has = ~np.isnan(g) & ~np.isnan(hw)
-            hw = np.where(has, np.hypot(hw, np.nan_to_num(g)), hw)
-            kind = np.where(has, np.char.add(kind.astype(str), "+gap"), kind)
-    out["half_width"] = hw
-    out["lo"], out["hi"] = out["mean"] - hw, out["mean"] + hw
-    out["kind"] = kind
-    out["covers"] = (out["lo"] <= out["gt"]) & (out["gt"] <= out["hi"])
-    return out.drop(columns=["var_mc", "std"])
-
-
-def calibration(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> pd.DataFrame:
-    """Per estimator: how many of its tasks' ``level`` intervals (:func:`intervals`, with ``form_gap`` passed on)
-    contain the ground truth.  Columns: estimator, tasks, covered, coverage (fraction), nominal, median_half_width,
-    kind."""
-    iv = intervals(df, level, form_gap).dropna(subset=["half_width"])
-    g = iv.groupby("estimator", sort=False)
-    out = g.agg(tasks=("task", "nunique"), covered=("covers", "sum"), median_half_width=("half_width", "median"),
-                kind=("kind", lambda s: ",".join(sorted(set(s))))).reset_index()  # fmt: skip
-    out["coverage"] = out["covered"] / out["tasks"]
-    out["nominal"] = level
-    return out[["estimator", "tasks", "covered", "coverage", "nominal", "median_half_width", "kind"]]
+# --- uncertainty: the ensemble's intervals (intervals and calibration: minde.intervals) ---------------------------------
 
 
 def ensemble_intervals(df: pd.DataFrame, forms: Sequence[str], level: float = 0.95, name: str | None = None) -> pd.DataFrame:
