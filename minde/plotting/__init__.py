@@ -47,12 +47,12 @@ def figures_dir(name: str | None = None) -> Path:
     if env:
         return Path(env)
     if name is not None:
-        from .experiments.notebooks import kernel_run_folder
+        from ..experiments.notebooks import kernel_run_folder
 
         run = kernel_run_folder(name)
         if run is not None:
             return run / "figures"
-    repo = Path(__file__).resolve().parents[1] / "figures"
+    repo = Path(__file__).resolve().parents[2] / "figures"
     return repo if repo.is_dir() else Path("figures")
 
 
