@@ -82,7 +82,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +104,7 @@ from .autoencoder import (
     save_autoencoder,
     train_autoencoder,
 )
-from .mnist import load_mnist, top_rows
+from .mnist import load_mnist
 from .runner import (
     DEFAULT_RESULTS,
     REPO,
@@ -126,7 +126,7 @@ __all__ = [
     "AUTOENCODER_PATH", "AUTOENCODER_SHA256", "train_autoencoder", "save_autoencoder", "load_autoencoder",
     "autoencoder_bytes", "encode", "reconstruction_report", "split_indices", "derangement", "pair_within",
     "cell_data", "valid_rows", "make_grid", "run_cell", "run_grid", "load_results", "ratio_table", "curves",
-    "summarize", "check_monotone", "check_band", "evaluate", "plot_consistency", "plot_examples", "YLIMS", "main",
+    "summarize", "check_monotone", "check_band", "evaluate", "main",
 ]  # fmt: skip
 
 #: The three tests: key -> (what is estimated, target of the ratio).
@@ -642,90 +642,20 @@ def evaluate(curve_table):
     return pd.DataFrame(out, columns=["test", "estimator", "passed", "detail", "rows", "seeds"])
 
 
-# =====================================================================================================
-# Figures (notebook 07)
-# =====================================================================================================
-_PANEL_TITLES = {"a": "(a) baseline  I(A; B_r) / I(A; A)", "b": f"(b) data processing  k = {K}",
-                 "c": "(c) additivity"}  # fmt: skip
-_YLABELS = {"a": "I(A; B_r) / I(A; A)", "b": "I(A; [B_{r+k}, B_r]) / I(A; B_{r+k})", "c": "I([A1,A2]; [B1_r,B2_r]) / I(A1; B1_r)"}
+#: The figures of notebook 07, now in :mod:`minde.plotting.consistency`.
+_MOVED_TO_PLOTTING = ("plot_consistency", "plot_examples", "YLIMS")
 
 
-#: y-range of each panel; means outside it are drawn on its edge with a triangle pointing out.
-YLIMS = {"a": (-0.1, 1.5), "b": (0.0, 2.5), "c": (0.0, 3.0)}
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_PLOTTING:
+        import warnings
 
+        from ..plotting import consistency as figures
 
-def plot_consistency(curve_table, estimators: Sequence[str] | None = None, ylims: dict | None = YLIMS):
-    """Three panels (tests a, b, c): the mean ratio over seeds vs r per estimator, shaded ± one s.d. over seeds
-    (± the propagated Monte-Carlo standard error with a single seed), targets dotted, pass bands grey.  With
-    ``ylims`` ({test: (low, high)}, None for matplotlib's choice) means outside the range are drawn on its edge as
-    triangles pointing out of it."""
-    import matplotlib.pyplot as plt
-
-    names = list(estimators) if estimators is not None else list(dict.fromkeys(curve_table["estimator"]))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for ax, test in zip(axes, TESTS, strict=True):
-        for i, name in enumerate(names):
-            g = curve_table[(curve_table["test"] == test) & (curve_table["estimator"] == name)].sort_values("r")
-            if g.empty:
-                continue
-            c = colors[i % len(colors)]
-            ls = "--" if name.endswith("(sigma)") else "-"
-            r, m = g["r"].to_numpy(), g["mean"].to_numpy()
-            spread = np.where(g["seeds"] > 1, g["sd"], g["se"])
-            lo, hi = ylims[test] if ylims and test in ylims else (-np.inf, np.inf)
-            shown = np.clip(m, lo, hi)
-            ax.plot(r, shown, ls, color=c, label=name)
-            inside = (m >= lo) & (m <= hi)
-            ax.plot(r[inside], m[inside], "o", ms=4, color=c)
-            ax.plot(r[m > hi], shown[m > hi], "^", ms=7, color=c)
-            ax.plot(r[m < lo], shown[m < lo], "v", ms=7, color=c)
-            ax.fill_between(r, np.clip(m - spread, lo, hi), np.clip(m + spread, lo, hi), color=c, alpha=0.15, lw=0)
-        target = TARGETS[test]
-        ax.axhline(target, color="k", lw=0.8, ls=":")
-        if test != "a":
-            band = BANDS[test]
-            ax.axhspan(target - band, target + band, color="k", alpha=0.06, lw=0)
-        ax.set_xlabel("r (rows kept)")
-        ax.set_ylabel(_YLABELS[test])
-        ax.set_title(_PANEL_TITLES[test])
-        ax.set_xlim(0, HEIGHT)
-        if ylims and test in ylims:
-            ax.set_ylim(*ylims[test])
-    axes[0].legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def plot_examples(images: np.ndarray, rows: Sequence[int] = ROWS, model: Autoencoder | None = None):
-    """Example digits: A and its B_r for each r (one row per digit); with ``model``, a second row per digit shows
-    the autoencoder's reconstruction of each B_r."""
-    import matplotlib.pyplot as plt
-
-    images = np.asarray(images, dtype=np.float32)
-    per = 2 if model is not None else 1
-    fig, axes = plt.subplots(per * len(images), len(rows), figsize=(1.1 * len(rows), 1.2 * per * len(images)), squeeze=False)
-    for i, img in enumerate(images):
-        for j, r in enumerate(rows):
-            b = top_rows(img, int(r))
-            ax = axes[per * i, j]
-            ax.imshow(b, cmap="gray_r", vmin=0, vmax=1)
-            if 0 < r < HEIGHT:
-                ax.axhline(r - 0.5, color="tab:red", lw=0.8)
-            if i == 0:
-                ax.set_title("A = B_28" if r == HEIGHT else f"B_{r}", fontsize=9)
-            if model is not None:
-                z = encode(model, img[None], int(r))
-                rec = torch.sigmoid(model.decoder(torch.from_numpy(z))).numpy().reshape(HEIGHT, 28)
-                axes[per * i + 1, j].imshow(rec, cmap="gray_r", vmin=0, vmax=1)
-        if model is not None:
-            axes[per * i, 0].set_ylabel("input", fontsize=8)
-            axes[per * i + 1, 0].set_ylabel("decoded", fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    return fig
+        warnings.warn(f"minde.experiments.consistency.{name} moved to minde.plotting.consistency.{name}", DeprecationWarning,
+                      stacklevel=2)  # fmt: skip
+        return getattr(figures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # =====================================================================================================

@@ -1,4 +1,5 @@
-"""The MNIST autoencoder of the self-consistency tests (minde.experiments.autoencoder): codes of B_r, reproducible bytes, the shipped file."""
+"""The MNIST autoencoder of the self-consistency tests (minde.experiments.autoencoder): codes of B_r, reproducible
+bytes, the shipped file."""
 
 import hashlib
 

@@ -9,6 +9,7 @@ import pytest
 
 from minde.experiments import consistency as cs
 from minde.experiments.mnist import load_mnist
+from minde.plotting.consistency import YLIMS, plot_consistency, plot_examples
 
 
 @pytest.fixture(scope="module")
@@ -210,9 +211,9 @@ def test_figures_draw(model, images):
 
     rows = [{"test": t, "estimator": e, "r": r, "mean": m, "sd": 0.1, "se": 0.05, "seeds": 3}
             for t in cs.TESTS for e in ("MINDE-C", "NWJ") for r, m in ((4, 0.5), (16, 9.0), (24, -3.0))]  # fmt: skip
-    fig = cs.plot_consistency(pd.DataFrame(rows))
-    assert len(fig.axes) == 3 and fig.axes[0].get_ylim() == cs.YLIMS["a"]
+    fig = plot_consistency(pd.DataFrame(rows))
+    assert len(fig.axes) == 3 and fig.axes[0].get_ylim() == YLIMS["a"]
     plt.close(fig)
-    fig = cs.plot_examples(images[:2], rows=(0, 14, 28), model=model)
+    fig = plot_examples(images[:2], rows=(0, 14, 28), model=model)
     assert len(fig.axes) == 2 * 2 * 3
     plt.close(fig)

@@ -8,7 +8,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from minde import plotting as P  # noqa: E402
+from minde.plotting import save_figure  # noqa: E402
+from minde.plotting.ablations import (  # noqa: E402
+    plot_paired_errors,
+    plot_setting_errors,
+    plot_sigma_ablation,
+    plot_training_length,
+)
+from minde.plotting.benchmark import plot_benchmark_table, plot_family_counts, plot_growing_mi  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +31,7 @@ def _per_task() -> pd.DataFrame:
 
 
 def test_benchmark_table_cells_headers_and_missing(tmp_path, monkeypatch):
-    fig = P.plot_benchmark_table(_per_task(), ["a", "b", "c"], {"a": 1.0, "b": 2.0, "c": 0.0}, dims={"a": "1x1", "b": "2x2"})
+    fig = plot_benchmark_table(_per_task(), ["a", "b", "c"], {"a": 1.0, "b": 2.0, "c": 0.0}, dims={"a": "1x1", "b": "2x2"})
     ax = fig.axes[0]
     headers = [t.get_text() for t in ax.get_xticklabels()]
     assert headers == ["GT", "E\n1/2", "F\n[x]\n2/2"]
@@ -38,21 +45,21 @@ def test_benchmark_table_cells_headers_and_missing(tmp_path, monkeypatch):
     err = ax.images[0].get_array()
     assert err.mask[2, 0] and err[1, 0] == pytest.approx(-0.3)
     monkeypatch.setenv("MINDE_FIGURES", str(tmp_path))
-    paths = P.save_figure(fig, "05_test_table")
+    paths = save_figure(fig, "05_test_table")
     assert all(p.exists() for p in paths)
 
 
 def test_family_counts_bars_and_labels():
     counts = pd.DataFrame({"base": ["x", "y", "x", "y"], "estimator": ["E", "E", "F", "F"], "solved": [1, 0, 2, 0],
                            "covered": [2, 0, 2, 3], "total": [2, 3, 2, 3]})  # fmt: skip
-    fig = P.plot_family_counts({"by base": counts, "again": counts})
+    fig = plot_family_counts({"by base": counts, "again": counts})
     assert len(fig.axes) == 2
     ax = fig.axes[0]
     heights = [p.get_height() for p in ax.patches]
     assert heights == pytest.approx([0.5, 0.0, 1.0, 0.0])
     assert sorted(t.get_text() for t in ax.texts) == ["0/3", "1/2", "2/2"]  # nothing for an uncovered family
     assert [t.get_text() for t in ax.get_xticklabels()] == ["x\n(2 tasks)", "y\n(3 tasks)"]
-    fig = P.plot_family_counts({"t": counts.assign(base=["a-b", "c", "a-b", "c"])})
+    fig = plot_family_counts({"t": counts.assign(base=["a-b", "c", "a-b", "c"])})
     assert fig.axes[0].get_xticklabels()[0].get_text() == "a-\nb\n(2 tasks)"  # long group names wrap at "-"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["E", "F"]
 
@@ -61,29 +68,29 @@ def test_growing_mi_panels_lines_and_band():
     levels = pd.DataFrame({"transform": ["none", "none", "spiral", "spiral"], "estimator": ["MINDE-C", "MINDE-C", "CCA", "CCA"],
                            "gt": [1.0, 4.0, 1.0, 4.0], "mean": [1.02, 3.9, 0.3, 0.5],
                            "std": [0.01, float("nan"), 0.0, 0.1]})  # fmt: skip
-    fig = P.plot_growing_mi(levels.iloc[::-1])  # panels in the paper's order whatever the row order
+    fig = plot_growing_mi(levels.iloc[::-1])  # panels in the paper's order whatever the row order
     assert [ax.get_title() for ax in fig.axes] == ["sparse multinormal 3 x 3", "spiral"]
     assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] == ["true MI", "MINDE-C", "CCA"]
     line = fig.axes[0].lines[1]  # [truth diagonal, MINDE-C]
     assert list(line.get_ydata()) == [1.02, 3.9]
-    fig = P.plot_growing_mi(levels)
+    fig = plot_growing_mi(levels)
     assert fig.axes[0].get_ylim()[1] == pytest.approx(4.0 * 1.08)
 
 
 def test_ablation_figures():
     table = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C"] * 4, "setting": ["default", "sde=ve"] * 2,
                           "error": [0.01, -0.2, 0.05, 0.3], "std": [float("nan")] * 4})  # fmt: skip
-    fig = P.plot_setting_errors(table, ["default", "sde=ve"])
+    fig = plot_setting_errors(table, ["default", "sde=ve"])
     bars = [b for c in fig.axes[0].containers if hasattr(c, "patches") for b in c.patches]
     assert [round(b.get_height(), 3) for b in bars] == [0.01, 0.05, -0.2, 0.3]  # per setting, per task
     length = pd.DataFrame({"task": ["a"] * 3, "form": ["MINDE-J"] * 3, "steps": [40000, 5000, 10000],
                            "error": [-0.01, 0.3, -0.1]})  # fmt: skip
-    fig = P.plot_training_length(length)
+    fig = plot_training_length(length)
     xs = [ln.get_xdata() for ln in fig.axes[0].lines if len(ln.get_xdata()) == 3][0]
     assert list(xs) == [5000, 10000, 40000]
     sweeps = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C(sigma)"] * 4, "sigma": [1.0, 2.0, 1.0, 2.0],
                            "error": [0.1, -0.3, 0.3, 0.5]})  # fmt: skip
-    fig = P.plot_sigma_ablation(sweeps, highlight=["a"])
+    fig = plot_sigma_ablation(sweeps, highlight=["a"])
     median = fig.axes[0].lines[0]
     assert list(median.get_ydata()) == pytest.approx([0.2, 0.4])
 
@@ -91,7 +98,7 @@ def test_ablation_figures():
 def test_paired_errors():
     table = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C"] * 4, "setting": ["d", "n_blocks=4"] * 2,
                           "error": [0.2, 0.05, -0.03, -0.12]})  # fmt: skip
-    fig = P.plot_paired_errors(table, ["d", "n_blocks=4"])
+    fig = plot_paired_errors(table, ["d", "n_blocks=4"])
     ax = fig.axes[0]
     points = [ln for ln in ax.lines if ln.get_marker() == "o"]
     assert [list(ln.get_ydata()) for ln in points] == [[0.2, -0.03], [0.05, -0.12]]  # one line per setting, task order
@@ -99,5 +106,5 @@ def test_paired_errors():
     assert [sorted(s[:, 1]) for s in segs] == [pytest.approx([0.05, 0.2]), pytest.approx([-0.12, -0.03])]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d: 1 of 2 within 0.1", "n_blocks=4: 1 of 2 within 0.1"]
     with pytest.raises(ValueError, match="exactly two settings"):
-        P.plot_paired_errors(table, ["d"])
+        plot_paired_errors(table, ["d"])
     plt.close("all")
