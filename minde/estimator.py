@@ -12,9 +12,6 @@ runner uses it for the seeds of one task and the tasks of one shape; each model 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
-import json
 import os
 import platform
 import time
@@ -26,7 +23,9 @@ import torch
 from torch import Tensor
 
 from . import forms as est
+from . import persistence
 from .gaussian import GaussianPair, exact_estimates
+from .persistence import CHECKPOINT_FORMAT
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, SMALL_T_RULES, make_sde
 from .training import (
@@ -51,8 +50,6 @@ BUDGETS = ("fixed", "adaptive")
 #: The times of each run of this many evaluation points are stratified on their own (``SDE.integration_points``):
 #: runs are independent given the data, which makes the Monte-Carlo standard error estimable without bias.
 STRATUM_BLOCK = 512
-#: Version of the file ``MINDE.save`` writes; ``MINDE.load`` refuses others.
-CHECKPOINT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -511,36 +508,12 @@ class MINDE:
         fit_many(models, [(xa, ya[rng.permutation(len(ya))]) for _ in models])
         return [m.mutual_information() for m in models]
 
-    # --- persistence -----------------------------------------------------------------------------
-    def _state(self, include_data: bool) -> dict:
-        state = {
-            "format": CHECKPOINT_FORMAT,
-            "kind": "minde.MINDE",
-            "config": self.config(),
-            "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
-            "dims": [self.net.dim_x, self.net.dim_y],
-            "x_standardizer": _preprocessor_state(self._x_std),
-            "y_standardizer": _preprocessor_state(self._y_std),
-            "test": [self._test[0].cpu(), self._test[1].cpu()] if include_data and self._test is not None else None,
-            # plain built-in types only, so that load(weights_only=True) accepts them
-            "fit_info": {k: v if type(v) in (int, float, str, bool, type(None)) else str(v) for k, v in self.fit_info.items()},
-        }
-        state["sha256"] = _state_digest(state)
-        return state
-
+    # --- persistence (minde.persistence) ----------------------------------------------------------
     def save(self, path: str | os.PathLike, include_data: bool = True) -> None:
         """Save config, preprocessing, weights (plain state_dict) and, with ``include_data``, the held-out split,
         atomically, with a format version and a SHA-256 of the content that ``load`` checks."""
         self._check_fitted()
-        path = os.fspath(path)
-        tmp = f"{path}.tmp{os.getpid()}"
-        buf = io.BytesIO()
-        torch.save(self._state(include_data), buf)
-        with open(tmp, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        persistence.save(self, path, include_data)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> MINDE:
@@ -548,70 +521,7 @@ class MINDE:
 
         A missing, empty, corrupt or foreign file, a checkpoint of another format version, or one whose content
         was edited (its configuration no longer matches its weights) raises ``ValueError`` naming the file."""
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise ValueError(f"{path}: no such checkpoint file")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises several kinds (RuntimeError, UnpicklingError, EOFError, ...)
-            raise ValueError(f"{path} is not a readable MINDE checkpoint ({type(exc).__name__}: {exc})") from None
-        if not isinstance(state, dict) or state.get("kind") != "minde.MINDE":
-            raise ValueError(f"{path} is not a MINDE checkpoint (no 'kind': 'minde.MINDE' record)")
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{path} has checkpoint format {state.get('format')!r}; this version of minde reads format "
-                             f"{CHECKPOINT_FORMAT} (retrain, or load it with the minde version that wrote it)")  # fmt: skip
-        if state.get("sha256") != _state_digest(state):
-            raise ValueError(f"{path} was modified after it was saved: its content does not match its SHA-256 "
-                             "(configuration and weights no longer belong together)")  # fmt: skip
-        try:
-            obj = cls(**state["config"], device=device)
-            dx, dy = state["dims"]
-            obj.net = ScoreNetwork(dx, dy, obj.width, obj.n_blocks).to(obj.device)
-            obj.net.load_state_dict(state["state_dict"])
-            obj._x_std = _preprocessor_from_state(state["x_standardizer"], obj.preprocess)
-            obj._y_std = _preprocessor_from_state(state["y_standardizer"], obj.preprocess)
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise ValueError(f"{path}: inconsistent MINDE checkpoint ({type(exc).__name__}: {exc})") from None
-        obj.net.eval().requires_grad_(False)
-        obj._test = tuple(a.to(obj.device) for a in state["test"]) if state["test"] is not None else None
-        obj.fit_info = state["fit_info"]
-        return obj
-
-
-def _state_digest(state: dict) -> str:
-    """SHA-256 of a checkpoint's content (everything but the digest itself), in a canonical order."""
-    h = hashlib.sha256()
-
-    def feed(obj: object) -> None:
-        if isinstance(obj, Tensor):
-            t = obj.detach().cpu().contiguous()
-            h.update(f"T{t.dtype}{tuple(t.shape)}".encode())
-            h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-        elif isinstance(obj, dict):
-            for k in sorted(obj, key=str):
-                h.update(f"K{k}".encode())
-                feed(obj[k])
-        elif isinstance(obj, (list, tuple)):
-            h.update(f"L{len(obj)}".encode())
-            for v in obj:
-                feed(v)
-        else:
-            h.update(json.dumps(obj, sort_keys=True, default=str).encode())
-
-    feed({k: v for k, v in state.items() if k != "sha256"})
-    return h.hexdigest()
-
-
-def _preprocessor_state(p: Standardizer | RankGaussianizer) -> list:
-    if isinstance(p, Standardizer):
-        return [torch.as_tensor(p.mean), torch.as_tensor(p.std)]
-    return [[torch.as_tensor(k) for k in p.knots], [torch.as_tensor(z) for z in p.z]]
-
-
-def _preprocessor_from_state(state: list, kind: str) -> Standardizer | RankGaussianizer:
-    if kind == "standardize":
-        return Standardizer(*(a.numpy() for a in state))
-    return RankGaussianizer([k.numpy() for k in state[0]], [z.numpy() for z in state[1]])
+        return persistence.load(cls, path, device)
 
 
 # --- several models trained together ---------------------------------------------------------------
