@@ -1,5 +1,5 @@
-"""Diagnostics of MINDE's time integral for the tutorial notebooks (01-04): what each small-t rule integrates, and a
-trained model's integrands against those of exact scores on the very same draws.
+"""Diagnostics of MINDE for the tutorial notebooks (01-04): what each small-t rule integrates, a trained model's
+integrands against those of exact scores on the very same draws, and a model followed as it trains or as sigma varies.
 
 * :func:`small_t_contributions`: from an integrand known on a log-t grid, what the rules "hold", "authors" and
   "exact" of ``SDE.integration_points`` integrate over (0, t_eps] (docs/paper.md §6), hence the share of an estimate
@@ -8,7 +8,10 @@ trained model's integrands against those of exact scores on the very same draws.
   integrands and those of the closed-form scores (``minde.gaussian``) evaluated on the same held-out rows, times and
   noise (common random numbers), so that the learned-score error of every form and entropy is measured with the
   data and Monte-Carlo noise cancelled.
-* :func:`settling_step`: when an estimate followed during training (``fit_tracked``) stops moving.
+* :func:`fit_tracked`: fit a model and follow both MI forms on the held-out split as it trains; :func:`settling_step`:
+  when such an estimate stops moving;
+* :func:`mi_versus_sigma` and :func:`exact_mi_versus_sigma`: the sigma form for several reference stds s, from one
+  trained model or from the exact scores of a Gaussian pair.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ import torch
 from torch import Tensor
 
 from . import forms as est
-from .estimator import MINDE
-from .gaussian import GaussianPair, exact_integrands
-from .sde import SDE
+from .estimator import MINDE, VARIANTS, MIResult
+from .gaussian import GaussianPair, exact_estimates, exact_integrands
+from .sde import SDE, make_sde
 
-__all__ = ["small_t_contributions", "standardized_pair", "exact_score_comparison", "learned_time_profile", "settling_step"]
+__all__ = [
+    "small_t_contributions", "standardized_pair", "exact_score_comparison", "learned_time_profile", "settling_step",
+    "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma",
+]  # fmt: skip
 
 #: The integrand keys of ``MINDE.integrands`` per variant, and the matching keys of ``minde.gaussian.exact_integrands``
 #: (for "H(...)" both are the KL-to-reference part of the entropy, eq. (H)).
@@ -157,10 +163,87 @@ def learned_time_profile(
 
 def settling_step(steps: object, values: object, tol: float, reference: float | None = None) -> int:
     """The first step from which every later value stays within ``tol`` of ``reference`` (default: the last value):
-    when an estimate followed during training (``minde.estimator.fit_tracked``) settles."""
+    when an estimate followed during training (:func:`fit_tracked`) settles."""
     s, v = np.asarray(steps).reshape(-1), np.asarray(values, dtype=np.float64).reshape(-1)
     if s.shape != v.shape or s.size == 0:
         raise ValueError("need one value per step")
     ref = float(v[-1]) if reference is None else float(reference)
     outside = np.nonzero(np.abs(v - ref) > tol)[0]
     return int(s[0] if outside.size == 0 else s[min(outside[-1] + 1, s.size - 1)])
+
+
+# --- following and sweeping a model (notebooks 03-04) ----------------------------------------------
+
+
+def fit_tracked(
+    estimator: MINDE, x: object, y: object, every: int = 1000, mc_repeats: int | None = None
+) -> dict[str, np.ndarray]:
+    """Fit ``estimator`` on (x, y) in place and follow both MI forms on the held-out split as it trains.
+
+    Every ``every`` Adam steps (and at the last step) the EMA network is evaluated with
+    ``mutual_information()``, using ``mc_repeats`` Monte-Carlo repeats (default: the estimator's own; fewer
+    make tracking cheap).  Tracking draws from its own generator, so the trained network is the same as
+    with a plain ``fit``.  Returns arrays keyed "step", "mi", "mi_stderr", "mi_sigma", "mi_sigma_stderr".
+    """
+    if every < 1:
+        raise ValueError(f"every must be a positive number of steps, got {every}")
+
+    def record(step: int, est_: MINDE) -> MIResult:
+        saved = est_.mc_repeats
+        est_.mc_repeats = saved if mc_repeats is None else int(mc_repeats)
+        try:
+            return est_.mutual_information()
+        finally:
+            est_.mc_repeats = saved
+
+    estimator.fit(x, y, callback=record, callback_every=every)
+    steps, results = zip(*estimator.log.callbacks, strict=True)
+    out = {"step": np.asarray(steps)}
+    for key in ("mi", "mi_stderr", "mi_sigma", "mi_sigma_stderr"):
+        out[key] = np.asarray([getattr(r, key) for r in results])
+    return out
+
+
+def mi_versus_sigma(
+    estimator: MINDE, sigmas: object, x: object | None = None, y: object | None = None, seed: int | None = None
+) -> dict[str, np.ndarray]:
+    """The sigma-form MI of one trained model for several reference standard deviations s.
+
+    The reference N(0, s^2 I) enters only at estimation time (through chi_t = alpha_t^2 s^2 + sigma_t^2 in the
+    entropy integrands; training never sees it), so the network is evaluated once, on one set of (t, eps) draws,
+    and the sigma form computed for every s (``MINDE.mutual_information_by_sigma``).  (x, y): the evaluation
+    data (default: the held-out split kept by ``fit``).
+    Returns arrays keyed "sigma", "mi_sigma", "mi_sigma_stderr", and "mi" (the inside form, which ignores s).
+    """
+    sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+    if sig.size == 0 or not np.all(sig > 0):
+        raise ValueError(f"sigmas must be positive, got {sig}")
+    rows = list(estimator.mutual_information_by_sigma([float(s) for s in sig], x, y, seed=seed).values())
+    return {
+        "sigma": sig,
+        "mi_sigma": np.asarray([r.mi_sigma for r in rows]),
+        "mi_sigma_stderr": np.asarray([r.mi_sigma_stderr for r in rows]),
+        "mi": np.asarray([r.mi for r in rows]),
+    }
+
+
+def exact_mi_versus_sigma(
+    pair: GaussianPair, sde: SDE | str, sigmas: object, variant: str = "c", n: int = 200_000, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """``mi_versus_sigma`` with the exact scores of a ``minde.gaussian.GaussianPair`` instead of a network:
+    the sigma form of ``variant`` for each reference std s (closed-form scores, n Monte-Carlo draws of
+    (x_0, t, eps) under importance sampling; the same draws for every s).  Same keys as ``mi_versus_sigma``."""
+    variant = str(variant).lower()
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}: choose 'c' or 'j'")
+    sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+    if sig.size == 0 or not np.all(sig > 0):
+        raise ValueError(f"sigmas must be positive, got {sig}")
+    name, sde = VARIANTS[variant], make_sde(sde)
+    rows = [exact_estimates(pair, sde, n=n, reference_std=float(s), seed=seed) for s in sig]
+    return {
+        "sigma": sig,
+        "mi_sigma": np.asarray([r[f"{name}(sigma)"].value for r in rows]),
+        "mi_sigma_stderr": np.asarray([r[f"{name}(sigma)"].stderr for r in rows]),
+        "mi": np.asarray([r[name].value for r in rows]),
+    }

@@ -24,7 +24,6 @@ from torch import Tensor
 
 from . import forms as est
 from . import persistence
-from .gaussian import GaussianPair, exact_estimates
 from .persistence import CHECKPOINT_FORMAT
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, SMALL_T_RULES, make_sde
@@ -39,7 +38,7 @@ from .training import (
 )
 from .validation import RankGaussianizer, Standardizer, check_float, check_int, check_pair
 
-__all__ = ["MINDE", "MIResult", "fit_many", "fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma", "CHECKPOINT_FORMAT"]
+__all__ = ["MINDE", "MIResult", "fit_many", "CHECKPOINT_FORMAT"]
 
 VARIANTS = {"c": "MINDE-C", "j": "MINDE-J"}
 #: Per-column preprocessing fitted on the training rows: "standardize" (the paper) or "rank_gauss" (opt-in,
@@ -632,78 +631,16 @@ def _plateau_monitor(estimators: list[MINDE], tensors: list[tuple[Tensor, Tensor
     return monitor
 
 
-# --- tutorial helpers (notebooks 03-04) -----------------------------------------------------------
+#: The tutorial helpers of notebooks 03-04, now in :mod:`minde.diagnostics`.
+_MOVED_TO_DIAGNOSTICS = ("fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma")
 
 
-def fit_tracked(
-    estimator: MINDE, x: object, y: object, every: int = 1000, mc_repeats: int | None = None
-) -> dict[str, np.ndarray]:
-    """Fit ``estimator`` on (x, y) in place and follow both MI forms on the held-out split as it trains.
+def __getattr__(name: str) -> object:
+    if name in _MOVED_TO_DIAGNOSTICS:
+        import warnings
 
-    Every ``every`` Adam steps (and at the last step) the EMA network is evaluated with
-    ``mutual_information()``, using ``mc_repeats`` Monte-Carlo repeats (default: the estimator's own; fewer
-    make tracking cheap).  Tracking draws from its own generator, so the trained network is the same as
-    with a plain ``fit``.  Returns arrays keyed "step", "mi", "mi_stderr", "mi_sigma", "mi_sigma_stderr".
-    """
-    if every < 1:
-        raise ValueError(f"every must be a positive number of steps, got {every}")
+        from . import diagnostics
 
-    def record(step: int, est_: MINDE) -> MIResult:
-        saved = est_.mc_repeats
-        est_.mc_repeats = saved if mc_repeats is None else int(mc_repeats)
-        try:
-            return est_.mutual_information()
-        finally:
-            est_.mc_repeats = saved
-
-    estimator.fit(x, y, callback=record, callback_every=every)
-    steps, results = zip(*estimator.log.callbacks, strict=True)
-    out = {"step": np.asarray(steps)}
-    for key in ("mi", "mi_stderr", "mi_sigma", "mi_sigma_stderr"):
-        out[key] = np.asarray([getattr(r, key) for r in results])
-    return out
-
-
-def mi_versus_sigma(
-    estimator: MINDE, sigmas: object, x: object | None = None, y: object | None = None, seed: int | None = None
-) -> dict[str, np.ndarray]:
-    """The sigma-form MI of one trained model for several reference standard deviations s.
-
-    The reference N(0, s^2 I) enters only at estimation time (through chi_t = alpha_t^2 s^2 + sigma_t^2 in the
-    entropy integrands; training never sees it), so the network is evaluated once, on one set of (t, eps) draws,
-    and the sigma form computed for every s (``MINDE.mutual_information_by_sigma``).  (x, y): the evaluation
-    data (default: the held-out split kept by ``fit``).
-    Returns arrays keyed "sigma", "mi_sigma", "mi_sigma_stderr", and "mi" (the inside form, which ignores s).
-    """
-    sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
-    if sig.size == 0 or not np.all(sig > 0):
-        raise ValueError(f"sigmas must be positive, got {sig}")
-    rows = list(estimator.mutual_information_by_sigma([float(s) for s in sig], x, y, seed=seed).values())
-    return {
-        "sigma": sig,
-        "mi_sigma": np.asarray([r.mi_sigma for r in rows]),
-        "mi_sigma_stderr": np.asarray([r.mi_sigma_stderr for r in rows]),
-        "mi": np.asarray([r.mi for r in rows]),
-    }
-
-
-def exact_mi_versus_sigma(
-    pair: GaussianPair, sde: SDE | str, sigmas: object, variant: str = "c", n: int = 200_000, seed: int = 0
-) -> dict[str, np.ndarray]:
-    """``mi_versus_sigma`` with the exact scores of a ``minde.gaussian.GaussianPair`` instead of a network:
-    the sigma form of ``variant`` for each reference std s (closed-form scores, n Monte-Carlo draws of
-    (x_0, t, eps) under importance sampling; the same draws for every s).  Same keys as ``mi_versus_sigma``."""
-    variant = str(variant).lower()
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}: choose 'c' or 'j'")
-    sig = np.asarray(sigmas, dtype=np.float64).reshape(-1)
-    if sig.size == 0 or not np.all(sig > 0):
-        raise ValueError(f"sigmas must be positive, got {sig}")
-    name, sde = VARIANTS[variant], make_sde(sde)
-    rows = [exact_estimates(pair, sde, n=n, reference_std=float(s), seed=seed) for s in sig]
-    return {
-        "sigma": sig,
-        "mi_sigma": np.asarray([r[f"{name}(sigma)"].value for r in rows]),
-        "mi_sigma_stderr": np.asarray([r[f"{name}(sigma)"].stderr for r in rows]),
-        "mi": np.asarray([r[name].value for r in rows]),
-    }
+        warnings.warn(f"minde.estimator.{name} moved to minde.diagnostics.{name}", DeprecationWarning, stacklevel=2)
+        return getattr(diagnostics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from minde import MINDE
-from minde.estimator import exact_mi_versus_sigma, fit_tracked, mi_versus_sigma
 from minde.gaussian import GaussianPair
 
 GAUSS_1x1 = GaussianPair.correlated(0.75)  # MI 0.4133
@@ -112,53 +111,6 @@ def test_bad_parameters_raise(kwargs, message):
 def test_device_auto_resolves():
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert MINDE(device="auto").device.type == expected
-
-
-# --- tutorial helpers: fit_tracked, mi_versus_sigma, exact_mi_versus_sigma ----------------------------
-
-
-def test_fit_tracked_records_every_k_steps_and_trains_the_same_network(data_1x1):
-    x, y = data_1x1
-    kw = dict(variant="c", steps=250, mc_repeats=3, seed=5)
-    tracked = MINDE(**kw)
-    hist = fit_tracked(tracked, x, y, every=100, mc_repeats=2)
-    assert hist["step"].tolist() == [100, 200, 250]
-    assert set(hist) == {"step", "mi", "mi_stderr", "mi_sigma", "mi_sigma_stderr"}
-    assert all(np.isfinite(v).all() and v.shape == (3,) for v in hist.values())
-    assert tracked.mc_repeats == 3  # restored after tracking with 2 repeats
-    plain = MINDE(**kw).fit(x, y)
-    assert tracked.mutual_information() == plain.mutual_information()  # tracking does not perturb training
-    last = fit_tracked(MINDE(**kw), x, y, every=1000)  # every > steps: only the final step
-    assert last["step"].tolist() == [250]
-    assert last["mi"][0] == pytest.approx(plain.mutual_information().mi)
-    with pytest.raises(ValueError, match="every"):
-        fit_tracked(MINDE(**kw), x, y, every=0)
-
-
-def test_mi_versus_sigma_reuses_one_model_and_restores_sigma(data_1x1):
-    x, y = data_1x1
-    est_ = MINDE(variant="j", steps=200, mc_repeats=2, sigma=1.5, seed=0).fit(x, y)
-    sweep = mi_versus_sigma(est_, [0.5, 1.5, 4.0])
-    assert est_.sigma == 1.5
-    ref = est_.mutual_information()
-    assert sweep["mi_sigma"][1] == pytest.approx(ref.mi_sigma)
-    assert sweep["mi_sigma_stderr"][1] == pytest.approx(ref.mi_sigma_stderr)
-    assert np.all(sweep["mi"] == ref.mi)  # the inside form ignores s
-    assert len(set(np.round(sweep["mi_sigma"], 10))) == 3  # the sigma form does not
-    with pytest.raises(ValueError, match="positive"):
-        mi_versus_sigma(est_, [1.0, 0.0])
-
-
-def test_exact_mi_versus_sigma_recovers_the_gaussian_mi_for_every_s():
-    sweep = exact_mi_versus_sigma(GAUSS_1x1, "vp", [0.5, 1.0, 2.0], variant="c", n=100_000)
-    assert sweep["sigma"].tolist() == [0.5, 1.0, 2.0]
-    gt = GAUSS_1x1.mutual_information()
-    assert np.all(np.abs(sweep["mi_sigma"] - gt) < 5 * sweep["mi_sigma_stderr"] + 0.01)
-    assert np.all(np.abs(sweep["mi"] - gt) < 0.02)
-    j = exact_mi_versus_sigma(GAUSS_1x1, "vp", [1.0], variant="j", n=50_000)
-    assert abs(j["mi_sigma"][0] - gt) < 0.03
-    with pytest.raises(ValueError, match="variant"):
-        exact_mi_versus_sigma(GAUSS_1x1, "vp", [1.0], variant="x")
 
 
 def test_rank_gauss_preprocessing_is_invariant_to_monotone_maps(data_1x1, tmp_path):
