@@ -18,3 +18,9 @@ from .experiments.consistency import __all__  # noqa: E402, F401
 
 warnings.warn("minde.consistency is deprecated: import minde.experiments.consistency (the command is unchanged)",
               DeprecationWarning, stacklevel=2)  # fmt: skip
+
+
+def __getattr__(name: str) -> object:  # the figures, moved to minde.plotting.consistency
+    from .experiments import consistency
+
+    return getattr(consistency, name)

@@ -634,6 +634,9 @@ def _plateau_monitor(estimators: list[MINDE], tensors: list[tuple[Tensor, Tensor
 #: The tutorial helpers of notebooks 03-04, now in :mod:`minde.diagnostics`.
 _MOVED_TO_DIAGNOSTICS = ("fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma")
 
+#: The first moved name looked up (a warning is given once per process).
+_WARNED: list[str] = []
+
 
 def __getattr__(name: str) -> object:
     if name in _MOVED_TO_DIAGNOSTICS:
@@ -641,6 +644,9 @@ def __getattr__(name: str) -> object:
 
         from . import diagnostics
 
-        warnings.warn(f"minde.estimator.{name} moved to minde.diagnostics.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(diagnostics, name)
+        if not _WARNED:
+            _WARNED.append(name)
+            warnings.warn(f"minde.estimator.{name} moved to minde.diagnostics.{name}", DeprecationWarning, stacklevel=2)
+        value = globals()[name] = getattr(diagnostics, name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -29,9 +29,17 @@ _GRID_NAMES = frozenset({
     "cells_of", "load_model", "main",
 })  # fmt: skip
 
+#: The first moved name looked up (a warning is given once per process).
+_WARNED: list[str] = []
+
 
 def __getattr__(name: str) -> object:
+    """A name of the former module: found once (then kept here), with one warning for the first of them."""
     if name in _GRID_NAMES:
-        warnings.warn(f"minde.experiments.{name} moved to minde.experiments.grid.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(".grid", __name__), name)
+        if not _WARNED:
+            _WARNED.append(name)
+            warnings.warn(f"minde.experiments.{name} moved to minde.experiments.grid.{name} (as did every name of the "
+                          "former module minde.experiments)", DeprecationWarning, stacklevel=2)  # fmt: skip
+        value = globals()[name] = getattr(importlib.import_module(".grid", __name__), name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

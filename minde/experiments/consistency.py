@@ -645,6 +645,9 @@ def evaluate(curve_table):
 #: The figures of notebook 07, now in :mod:`minde.plotting.consistency`.
 _MOVED_TO_PLOTTING = ("plot_consistency", "plot_examples", "YLIMS")
 
+#: The first moved name looked up (a warning is given once per process).
+_WARNED: list[str] = []
+
 
 def __getattr__(name: str) -> object:
     if name in _MOVED_TO_PLOTTING:
@@ -652,9 +655,12 @@ def __getattr__(name: str) -> object:
 
         from ..plotting import consistency as figures
 
-        warnings.warn(f"minde.experiments.consistency.{name} moved to minde.plotting.consistency.{name}", DeprecationWarning,
-                      stacklevel=2)  # fmt: skip
-        return getattr(figures, name)
+        if not _WARNED:
+            _WARNED.append(name)
+            warnings.warn(f"minde.experiments.consistency.{name} moved to minde.plotting.consistency.{name}",
+                          DeprecationWarning, stacklevel=2)  # fmt: skip
+        value = globals()[name] = getattr(figures, name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

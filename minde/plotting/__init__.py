@@ -38,10 +38,19 @@ _MOVED = {
     for name in names
 }
 
+#: The first moved name looked up (a warning is given once per process).
+_WARNED: list[str] = []
+
 
 def __getattr__(name: str) -> object:
+    """A figure function of the former module: found once (then kept here), with one warning for the first of them."""
     if name in _MOVED:
         where = f"minde.plotting.{_MOVED[name]}"
-        warnings.warn(f"minde.plotting.{name} moved to {where}.{name}", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(where), name)
+        if not _WARNED:
+            _WARNED.append(name)
+            warnings.warn(f"minde.plotting.{name} moved to {where}.{name} (every figure function has a module of its "
+                          "own now: minde.plotting.girsanov, diffusion, learned, benchmark, ablations)", DeprecationWarning,
+                          stacklevel=2)  # fmt: skip
+        value = globals()[name] = getattr(importlib.import_module(where), name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
