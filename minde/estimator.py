@@ -58,7 +58,7 @@ class MIResult:
     ``mi_stderr`` / ``mi_sigma_stderr``: total standard error (evaluation data and (t, eps) draws; data points are
     the independent units).  ``mi_mc_stderr`` / ``mi_sigma_mc_stderr``: the part from the (t, eps) draws alone, with
     the data fixed: what re-evaluating with another ``seed`` changes (estimated from the ``mc_repeats`` repeats).
-    Neither includes the training variability of the network (refit with other seeds: ``minde.results.intervals``).
+    Neither includes the training variability of the network (refit with other seeds: ``minde.intervals.intervals``).
     """
 
     variant: str
@@ -82,7 +82,7 @@ class MIResult:
 
     def interval(self, level: float = 0.95, form: str = "inside", form_gap: bool = False) -> tuple[float, float]:
         """Normal ``level`` interval from the total standard error, for the "inside" form (the default) or the "sigma"
-        form.  It does not include training variability (refit with other seeds and use ``minde.results.intervals``).
+        form.  It does not include training variability (refit with other seeds and use ``minde.intervals.intervals``).
         ``form_gap=True`` adds, in quadrature, the disagreement |mi - mi_sigma| of the two forms, which vanishes with
         exact scores: a proxy for the bias of the learned ones (notebook 09)."""
         from scipy.stats import norm

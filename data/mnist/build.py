@@ -19,7 +19,7 @@ Rebuild (from the repository root)::
 
     .venv/bin/python data/mnist/build.py
 
-The file's SHA-256 is pinned in ``minde/mnist.py`` (``NPZ_SHA256``); update it there if you change this script.
+The file's SHA-256 is pinned in ``minde/experiments/mnist.py`` (``NPZ_SHA256``); update it there if you change this script.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def provenance(npz_sha: str, content_sha: str, size: int, images: np.ndarray, la
 | npm shasum (sha1) | `{SHASUM}` |
 | licence | {meta["license"]} ("{meta["licence_title"]}"), {meta["copyright"]} |
 | produced file | `{NPZ_NAME}`, {size} bytes |
-| SHA-256 of the file | `{npz_sha}` (pinned in `minde/mnist.py` as `NPZ_SHA256`) |
+| SHA-256 of the file | `{npz_sha}` (pinned in `minde/experiments/mnist.py` as `NPZ_SHA256`) |
 | SHA-256 of the arrays | `{content_sha}` (`sha256(images.tobytes() + labels.tobytes())`) |
 | rebuild | `{REBUILD}` (from the repository root; needs `npm` and the npm registry) |
 | built | {dt.date.today().isoformat()} |

@@ -1,9 +1,9 @@
-"""The MNIST autoencoder shared by the self-consistency tests (notebook 07, ``minde.consistency``).
+"""The MNIST autoencoder shared by the self-consistency tests (notebook 07, ``minde.experiments.consistency``).
 
 One deterministic 784 -> 400 -> 16 MLP autoencoder (ReLU hidden layers, linear 16-d code, mirrored decoder with logit
 outputs, binary cross-entropy) is trained on the 10 000 shipped digits with every training image truncated to its top
 r rows, r uniform in 0..28, so that the same encoder maps an image A (= B_28) and every B_r to 16-d codes; why one
-encoder for all r is explained in ``minde.consistency``.  Seeded and single-threaded, it is saved as an ``.npz`` whose
+encoder for all r is explained in ``minde.experiments.consistency``.  Seeded and single-threaded, it is saved as an ``.npz`` whose
 bytes depend only on the recipe and the data, and its SHA-256 is pinned in :data:`AUTOENCODER_SHA256`.
 
     python -m minde.consistency autoencoder     # train it and write data/mnist/ (~3 CPU-minutes)
@@ -243,8 +243,8 @@ def autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], secon
     lines = [
         "# data/mnist/ autoencoder (MNIST self-consistency tests, notebook 07)",
         "",
-        f"`{path.name}` (`minde.autoencoder`): the {model.info['architecture']} shared by every image set A, B_r",
-        "of `minde.consistency` (see its module docstring for why one encoder for all r).",
+        f"`{path.name}` (`minde.experiments.autoencoder`): the {model.info['architecture']} shared by every image set A, B_r",
+        "of `minde.experiments.consistency` (see its module docstring for why one encoder for all r).",
         "",
         "| | |",
         "|---|---|",
@@ -255,7 +255,7 @@ def autoencoder_markdown(model: Autoencoder, sha: str, report: list[dict], secon
         f"| final loss | {model.info['final_loss']:.3f} (mean of the last 500 steps) |",
         f"| training time | {seconds:.0f} s on this 2-core machine (both cores busy with other jobs) |",
         f"| file | {path.stat().st_size} bytes, float32 weights and the recipe as JSON (`info`), torch {model.info['torch']} |",
-        f"| SHA-256 | `{sha}` (pinned as `minde.autoencoder.AUTOENCODER_SHA256`) |",
+        f"| SHA-256 | `{sha}` (pinned as `minde.experiments.autoencoder.AUTOENCODER_SHA256`) |",
         "",
         "The same command on the same machine writes the same bytes (fixed zip dates, one thread, seeded). Another",
         "CPU or torch build may round differently and give another hash; then update `AUTOENCODER_SHA256`.",

@@ -6,7 +6,7 @@
     python -m minde.consistency summary         # rebuild summary.csv and print the verdicts
     python -m minde.consistency list            # tests, estimators, protocols, criteria
 
-A is an MNIST image, ``B_r`` the same image with only its top ``r`` rows kept (``minde.mnist.top_rows``).  MI is
+A is an MNIST image, ``B_r`` the same image with only its top ``r`` rows kept (``minde.experiments.mnist.top_rows``).  MI is
 estimated between 16-d autoencoder latents (every estimator standardises them itself).  The three tests:
 
 - (a) baseline:         I(A; B_r) / I(A; A) rises monotonically with r and reaches 1;
@@ -483,7 +483,7 @@ def _check_protocols(cells: list[Cell], root: Path) -> None:
 def run_grid(
     cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None
 ) -> list[dict]:
-    """Run the unfinished cells through ``minde.runner`` (claims, resuming, no orphan workers), ``jobs`` worker
+    """Run the unfinished cells through ``minde.experiments.runner`` (claims, resuming, no orphan workers), ``jobs`` worker
     processes with one torch thread each; returns the payloads computed by this call."""
     root = Path(root)
     if not cells:

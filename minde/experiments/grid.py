@@ -11,7 +11,7 @@ with the estimate(s), ground truth, errors, wall and CPU time, all parameters, s
 and machine; every trained MINDE network is kept in ``data/models/<experiment>/...`` (the same path, ``.pt``;
 ``models_dir``), so that ``reevaluate`` can re-read an experiment with changed estimator code in minutes.  Rerunning
 the same command skips finished cells; the machinery that makes this safe (claims, no orphan workers, broken files recomputed) is
-``minde.runner``.  MINDE cells of one shape (same estimator, settings, protocol, dimensions) are trained together,
+``minde.experiments.runner``.  MINDE cells of one shape (same estimator, settings, protocol, dimensions) are trained together,
 ``--group-size`` at a time (``minde.estimator.fit_many``): each model is the one it would be alone.
 ``summary.csv`` is rebuilt from the JSON files: one row per estimate (a MINDE model gives two, e.g. ``MINDE-C`` and
 ``MINDE-C(sigma)``).
@@ -476,7 +476,7 @@ def run_grid(
     slurm: dict | None = None,
     group_size: int = 8,
 ) -> list[dict]:
-    """Run the unfinished cells (``minde.runner.run_units``); returns the payloads computed by this call."""
+    """Run the unfinished cells (``minde.experiments.runner.run_units``); returns the payloads computed by this call."""
     if not cells:
         raise ValueError("the grid is empty: no cells to run")
     return run_units(units_for(cells, group_size), Path(root), jobs=jobs, executor=executor, progress=progress,

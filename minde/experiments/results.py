@@ -311,7 +311,7 @@ def tracking_limit(levels: pd.DataFrame, abs_tol: float = 0.1, rel_tol: float = 
 
 
 def load_sigma_sweeps(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
-    """The sigma-form sweeps recorded with MINDE cells (``minde.experiments.SIGMA_SWEEP``): one row per (task,
+    """The sigma-form sweeps recorded with MINDE cells (``minde.experiments.grid.SIGMA_SWEEP``): one row per (task,
     estimator, seed, sigma) with columns task, form (``MINDE-C(sigma)`` / ``MINDE-J(sigma)``), setting, seed, sigma,
     estimate, stderr, gt, error.  Cells written before sweeps were recorded are skipped."""
     import json

@@ -69,7 +69,7 @@ def plot_training_length(table: object, forms: list[str] | None = None) -> plt.F
 def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> plt.Figure:
     """Notebook 08: the sigma-form error against the reference std s over many trained models.  Left: median over
     tasks of |estimate - GT| per form (band: inter-quartile range); right: signed error per task for ``highlight``
-    tasks.  ``sweeps``: ``minde.results.load_sigma_sweeps`` rows (task, form, sigma, error)."""
+    tasks.  ``sweeps``: ``minde.experiments.results.load_sigma_sweeps`` rows (task, form, sigma, error)."""
     df = sweeps
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0))
     ax = axes[0]
@@ -106,7 +106,7 @@ def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> p
 def plot_intervals(iv: object, forms: list[str], task_labels: dict[str, str] | None = None) -> plt.Figure:
     """Notebook 09: every task's interval for the mean estimate, drawn as error (mean - GT) ± half-width, one row of
     panels per estimator form; filled markers cover the truth, open ones miss it.  ``iv``: rows of
-    :func:`minde.results.intervals` (task, estimator, mean, gt, half_width, covers)."""
+    :func:`minde.intervals.intervals` (task, estimator, mean, gt, half_width, covers)."""
     df = iv
     tasks = list(dict.fromkeys(df["task"]))
     labels = [(task_labels or {}).get(t, t) for t in tasks]

@@ -26,7 +26,7 @@ def plot_benchmark_table(
     with its dims), the ground truth first, then one column per estimator with the mean estimate over seeds to one
     decimal; each cell is coloured by the signed error mean - GT on a diverging scale centred on 0 and saturating at
     ±``saturation`` nats; bold: within ``threshold`` of GT ("solved"); grey: no result.  The column header gives
-    solved / covered tasks ("name [experiment]" is split over two lines).  ``per_task_df``: ``minde.results.per_task``
+    solved / covered tasks ("name [experiment]" is split over two lines).  ``per_task_df``: ``minde.experiments.results.per_task``
     output (columns task, estimator, mean)."""
     from matplotlib.colors import Normalize
 
@@ -84,7 +84,7 @@ def plot_benchmark_table(
 
 def plot_family_counts(panels: dict, estimators: list[str] | None = None) -> plt.Figure:
     """Notebook 05: share of tasks solved per family and estimator, one panel per grouping.  ``panels[title]`` is a
-    long DataFrame with a group column first, then estimator, solved, covered (``minde.results.family_counts``).
+    long DataFrame with a group column first, then estimator, solved, covered (``minde.experiments.results.family_counts``).
     Bars: solved / covered, annotated "solved/covered"; no bar where an estimator covers none of the family.
     Hatched: the sigma forms; paler: "name [experiment]" columns (an estimator rerun in another experiment)."""
     first = next(iter(panels.values()))
@@ -126,7 +126,7 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
     """Notebook 06 (the paper's Figure 1): estimate against true MI on the sparse 3 x 3 multinormal as its
     interaction grows, one panel per transform.  ``levels``: one row per (transform, estimator, gt) with the mean
     estimate ``mean`` and the seed spread ``std`` (NaN with one seed); the diagonal is the truth, the grey band
-    ±max(0.1 nats, 10%) around it (``minde.results.tracking_limit``)."""
+    ±max(0.1 nats, 10%) around it (``minde.experiments.results.tracking_limit``)."""
     df = levels
     ests = list(estimators) if estimators is not None else list(dict.fromkeys(df["estimator"]))
     present = list(dict.fromkeys(df["transform"]))

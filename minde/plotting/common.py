@@ -40,7 +40,7 @@ COLORS = {
 def figures_dir(name: str | None = None) -> Path:
     """Where figures go: $MINDE_FIGURES when set; else, for a figure ``name`` ("NN_...") saved by a notebook that
     runs with parameters other than its defaults, that run's ``runs/<notebook>-<params>/figures/``
-    (``minde.notebooks.kernel_run_folder``), so that only the defaults update the committed ``figures/``; else
+    (``minde.experiments.notebooks.kernel_run_folder``), so that only the defaults update the committed ``figures/``; else
     the repository's ``figures/`` (found from this package), else ``./figures``."""
     env = os.environ.get("MINDE_FIGURES")
     if env:
