@@ -1,13 +1,15 @@
 """minde: Mutual Information Neural Diffusion Estimation (Franzese, Bounoua, Michiardi, ICLR 2024).
 
-One module per concept: ``sde`` (VP and VE diffusions), ``score_network`` (the multi-time MLP),
-``estimators`` (the four MI forms and entropy as pure functions of scores), ``gaussian`` (closed-form
-scores for exact checks), ``training`` (denoising score matching), ``estimator`` (the ``MINDE`` object),
-``tasks`` (the 40 Beyond-Normal tasks), ``baselines`` (MINE, InfoNCE, NWJ, DV, DoE, KSG, CCA),
-``experiments`` (the resumable runner), ``results`` (tables, counts, intervals and their calibration),
-``ensemble`` (MINDE-C and MINDE-J over seeds, averaged, with an interval), ``diagnostics`` (the small-t rules and a
-trained model against exact scores, for the tutorials), ``plotting``, ``mnist`` (the shipped digits), ``consistency``
-(the MNIST self-consistency tests), ``notebooks``.
+The method, one module per concept: ``sde`` (VP and VE diffusions, the time integral), ``score_network`` (the
+multi-time network), ``forms`` (the four MI forms and the entropy as pure functions of scores), ``training``
+(denoising score matching), ``estimator`` (the ``MINDE`` object), ``persistence`` (its checkpoints), ``ensemble``
+(MINDE-C and MINDE-J over seeds, averaged, with an interval), ``intervals`` (intervals over seeds and their
+calibration), ``validation`` (input checks and preprocessing), ``gaussian`` (closed-form scores for exact checks),
+``diagnostics`` (the small-t rules, a trained model against exact scores, tracking and sigma sweeps, for the tutorials).
+
+Around it, in subpackages: ``benchmark`` (the 40 Beyond-Normal tasks and the baselines), ``experiments`` (the
+reproduction harness: runner, benchmark grid, results, MNIST self-consistency tests, generated reports, notebook
+runner) and ``plotting`` (one module per part of the story).
 """
 
 from .ensemble import EnsembleResult, MINDEEnsemble
