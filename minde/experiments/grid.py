@@ -24,7 +24,6 @@ epochs, about 390k / 290k steps).
 from __future__ import annotations
 
 import argparse
-import csv
 import difflib
 import inspect
 import json
@@ -36,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .results import SUMMARY_COLUMNS, success_counts, summarize  # noqa: F401  (SUMMARY_COLUMNS: a name of this module)
 from .runner import (
     DEFAULT_MODELS,
     DEFAULT_RESULTS,
@@ -561,42 +561,10 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
     return out
 
 
-# --- summaries -------------------------------------------------------------------------------------
-SUMMARY_COLUMNS = [
-    "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "mc_stderr", "seconds", "cpu_seconds",
-    "protocol", "n_train", "settings",
-]  # fmt: skip
-
-
-def summarize(root: Path) -> Path:
-    """Rebuild ``summary.csv`` (one row per estimate) from the JSON files; returns its path."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"no experiment folder {root}")
-    rows = []
-    for r in load_results(root):
-        for name, e in r["estimates"].items():
-            rows.append({
-                "task": r["task"], "estimator": name, "seed": r["seed"], "estimate": e["estimate"], "gt": r["gt"],
-                "abs_error": e.get("abs_error"), "stderr": e.get("stderr"), "mc_stderr": e.get("mc_stderr"),
-                "seconds": r.get("seconds"), "cpu_seconds": r.get("cpu_seconds"), "protocol": r["protocol"],
-                "n_train": r.get("n_train"), "settings": json.dumps(r.get("settings", {}), sort_keys=True),
-            })  # fmt: skip
-    path = root / "summary.csv"
-    tmp = path.with_name(f".summary.csv.tmp{os.getpid()}")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-    return path
-
-
+# --- summaries (summary.csv: minde.experiments.results.summarize) ----------------------------------------
 def _print_table(root: Path) -> None:
     """Per estimator: tasks solved (mean over seeds within 0.1 nats), mean |error|, results, CPU-hours."""
     import pandas as pd
-
-    from .results import success_counts
 
     df = pd.read_csv(root / "summary.csv")
     if df.empty:

@@ -1,5 +1,5 @@
-"""Reading the runner's results: per-task means over seeds, success counts, and the published counts they are
-compared with.
+"""Reading the runner's results: ``summary.csv`` rebuilt from the JSON files (``summarize``), per-task means over
+seeds, success counts, and the published counts they are compared with.
 
 A task is *solved* by an estimator when the mean of its estimates over seeds is within 0.1 nats of the ground
 truth (the Beyond-Normal criterion, docs/paper.md §7).
@@ -7,6 +7,9 @@ truth (the Beyond-Normal criterion, docs/paper.md §7).
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -15,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ..intervals import average_forms, calibration, intervals
+from .runner import load_results
 
 __all__ = [
-    "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL", "load_summary", "load_experiment",
-    "available_experiments", "per_task", "success_counts", "combine", "coverage", "task_info", "benchmark_table",
-    "family_counts", "compare_published", "experiment_overview", "split_settings", "with_task_family", "tracking_limit",
-    "load_sigma_sweeps", "intervals", "calibration", "average_forms", "ensemble_intervals", "seed_text", "small_t_rules",
-    "compare_runs", "evaluation_spread", "cost_accuracy",
+    "SUMMARY_COLUMNS", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL",
+    "load_summary", "load_experiment", "available_experiments", "per_task", "success_counts", "combine", "coverage",
+    "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
+    "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
+    "ensemble_intervals", "seed_text", "small_t_rules", "compare_runs", "evaluation_spread", "cost_accuracy",
 ]  # fmt: skip
 
 #: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
@@ -37,6 +41,37 @@ PUBLISHED_SUCCESS_5K: dict[str, int] = {"CCA": 24, "KSG": 15, "InfoNCE": 23}
 #: Column headers for the two, wherever they are shown.
 MMG_TALLY_LABEL = "MMG paper's tally /40"
 BMI_5K_LABEL = "bmi defaults 5k /40 (unverified)"
+
+
+# --- summary.csv: one row per estimate, rebuilt from the runner's JSON files ------------------------------
+SUMMARY_COLUMNS = [
+    "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "mc_stderr", "seconds", "cpu_seconds",
+    "protocol", "n_train", "settings",
+]  # fmt: skip
+
+
+def summarize(root: Path) -> Path:
+    """Rebuild ``summary.csv`` (one row per estimate) from the JSON files; returns its path."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"no experiment folder {root}")
+    rows = []
+    for r in load_results(root):
+        for name, e in r["estimates"].items():
+            rows.append({
+                "task": r["task"], "estimator": name, "seed": r["seed"], "estimate": e["estimate"], "gt": r["gt"],
+                "abs_error": e.get("abs_error"), "stderr": e.get("stderr"), "mc_stderr": e.get("mc_stderr"),
+                "seconds": r.get("seconds"), "cpu_seconds": r.get("cpu_seconds"), "protocol": r["protocol"],
+                "n_train": r.get("n_train"), "settings": json.dumps(r.get("settings", {}), sort_keys=True),
+            })  # fmt: skip
+    path = root / "summary.csv"
+    tmp = path.with_name(f".summary.csv.tmp{os.getpid()}")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return path
 
 
 def _results_base(results_dir: str | Path | None = None) -> Path:
@@ -74,8 +109,6 @@ def load_experiment(experiment: str | Path, results_dir: str | Path | None = Non
     summary; ``rebuild=False`` reads the summary as it is, writing nothing).  An experiment folder that holds no
     results yet gives None, with a message naming it; one that does not exist raises ``FileNotFoundError`` listing
     the experiments there are (a mistyped name is an error, not an empty table)."""
-    from .grid import summarize
-
     path = _experiment_dir(experiment, results_dir)
     if not path.is_dir():
         have = available_experiments(path.parent)
@@ -355,8 +388,6 @@ def small_t_rules(experiment: str | Path, results_dir: str | Path | None = None)
     """Per MINDE cell and form, the estimate under each small-t rule on the *same* trained network (recorded by the
     runner since 0.2: ``estimates`` under "hold", ``estimates_small_t`` under "exact" and "authors"): columns task,
     estimator, seed, gt, hold, exact, authors (and their standard errors ``*_stderr``)."""
-    from .runner import load_results
-
     rows = []
     for p in load_results(_experiment_dir(experiment, results_dir)):
         other = p.get("estimates_small_t")
