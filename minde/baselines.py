@@ -3,10 +3,6 @@
 ``from minde.baselines import InfoNCE`` still works and warns once; import from ``minde.benchmark.baselines``.
 """
 
-import warnings
+from ._deprecated import alias
 
-from .benchmark.baselines import *  # noqa: F403
-from .benchmark.baselines import __all__  # noqa: F401
-
-warnings.warn("minde.baselines is deprecated: import minde.benchmark.baselines (the same estimators)", DeprecationWarning,
-              stacklevel=2)  # fmt: skip
+alias(__name__, "minde.benchmark.baselines")

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import _deprecated, persistence
 from . import forms as est
-from . import persistence
 from .persistence import CHECKPOINT_FORMAT
 from .score_network import Role, ScoreNetwork, network_inputs
 from .sde import SDE, SMALL_T_RULES, make_sde
@@ -631,22 +631,6 @@ def _plateau_monitor(estimators: list[MINDE], tensors: list[tuple[Tensor, Tensor
     return monitor
 
 
-#: The tutorial helpers of notebooks 03-04, now in :mod:`minde.diagnostics`.
-_MOVED_TO_DIAGNOSTICS = ("fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma")
-
-#: The first moved name looked up (a warning is given once per process).
-_WARNED: list[str] = []
-
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED_TO_DIAGNOSTICS:
-        import warnings
-
-        from . import diagnostics
-
-        if not _WARNED:
-            _WARNED.append(name)
-            warnings.warn(f"minde.estimator.{name} moved to minde.diagnostics.{name}", DeprecationWarning, stacklevel=2)
-        value = globals()[name] = getattr(diagnostics, name)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: The tutorial helpers of notebooks 03-04, now in :mod:`minde.diagnostics` (found there, with a warning).
+__getattr__ = _deprecated.forward(__name__, dict.fromkeys(("fit_tracked", "mi_versus_sigma", "exact_mi_versus_sigma"),
+                                                         "minde.diagnostics"))  # fmt: skip

@@ -3,9 +3,6 @@
 ``import minde.estimators`` warns once and re-exports :mod:`minde.forms`; import ``minde.forms`` instead.
 """
 
-import warnings
+from ._deprecated import alias
 
-from .forms import *  # noqa: F403
-from .forms import __all__  # noqa: F401
-
-warnings.warn("minde.estimators is deprecated: import minde.forms (the same functions)", DeprecationWarning, stacklevel=2)
+alias(__name__, "minde.forms")

@@ -1,12 +1,9 @@
 """Deprecated alias of :mod:`minde.experiments.results` (tables, counts, intervals and calibration of a grid's results).
 
-``from minde.results import intervals`` still works and warns once; import from ``minde.experiments.results``.
+``from minde.results import intervals`` still works and warns once; import from ``minde.experiments.results`` (or,
+for the intervals over seeds, ``minde.intervals``).
 """
 
-import warnings
+from ._deprecated import alias
 
-from .experiments.results import *  # noqa: F403
-from .experiments.results import __all__  # noqa: F401
-
-warnings.warn("minde.results is deprecated: import minde.experiments.results (the same functions)", DeprecationWarning,
-              stacklevel=2)  # fmt: skip
+alias(__name__, "minde.experiments.results")

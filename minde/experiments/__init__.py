@@ -18,28 +18,14 @@ Before this package existed, ``minde.experiments`` was the benchmark grid's modu
 :mod:`minde.experiments.grid`.
 """
 
-import importlib
-import warnings
+from .._deprecated import forward
 
-#: Names of the former module ``minde.experiments``, now in ``minde.experiments.grid``.
-_GRID_NAMES = frozenset({
+#: Names of the former module ``minde.experiments``, now in ``minde.experiments.grid`` (found there, with a warning).
+_GRID_NAMES = (
     "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "OTHER_SMALL_T", "TASK_SETS", "DEFAULT_RESULTS",
     "DEFAULT_MODELS", "SUMMARY_COLUMNS", "task_set", "accepted_settings", "parse_seeds", "run_cell", "run_cells",
     "units_for", "run_grid", "make_grid", "summarize", "reevaluate", "load_results", "write_json_atomic", "models_dir",
     "cells_of", "load_model", "main",
-})  # fmt: skip
-
-#: The first moved name looked up (a warning is given once per process).
-_WARNED: list[str] = []
-
-
-def __getattr__(name: str) -> object:
-    """A name of the former module: found once (then kept here), with one warning for the first of them."""
-    if name in _GRID_NAMES:
-        if not _WARNED:
-            _WARNED.append(name)
-            warnings.warn(f"minde.experiments.{name} moved to minde.experiments.grid.{name} (as did every name of the "
-                          "former module minde.experiments)", DeprecationWarning, stacklevel=2)  # fmt: skip
-        value = globals()[name] = getattr(importlib.import_module(".grid", __name__), name)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+)  # fmt: skip
+__getattr__ = forward(__name__, dict.fromkeys(_GRID_NAMES, "minde.experiments.grid"),
+                      " (as did every name of the former module minde.experiments)")  # fmt: skip

@@ -89,6 +89,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .. import _deprecated
 from .autoencoder import (
     AUTOENCODER_PATH,
     AUTOENCODER_RECIPE,
@@ -642,26 +643,9 @@ def evaluate(curve_table):
     return pd.DataFrame(out, columns=["test", "estimator", "passed", "detail", "rows", "seeds"])
 
 
-#: The figures of notebook 07, now in :mod:`minde.plotting.consistency`.
-_MOVED_TO_PLOTTING = ("plot_consistency", "plot_examples", "YLIMS")
-
-#: The first moved name looked up (a warning is given once per process).
-_WARNED: list[str] = []
-
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED_TO_PLOTTING:
-        import warnings
-
-        from ..plotting import consistency as figures
-
-        if not _WARNED:
-            _WARNED.append(name)
-            warnings.warn(f"minde.experiments.consistency.{name} moved to minde.plotting.consistency.{name}",
-                          DeprecationWarning, stacklevel=2)  # fmt: skip
-        value = globals()[name] = getattr(figures, name)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: The figures of notebook 07, now in :mod:`minde.plotting.consistency` (found there, with a warning).
+__getattr__ = _deprecated.forward(__name__, dict.fromkeys(("plot_consistency", "plot_examples", "YLIMS"),
+                                                         "minde.plotting.consistency"))  # fmt: skip
 
 
 # =====================================================================================================

@@ -14,16 +14,14 @@ Before this package existed, ``minde.plotting`` was one module: ``minde.plotting
 with a ``DeprecationWarning``; import it from its module instead.
 """
 
-import importlib
-import warnings
-
+from .._deprecated import forward
 from .common import COLORS, figures_dir, save_figure, save_table
 
 __all__ = ["figures_dir", "save_figure", "save_table", "COLORS"]
 
 #: Where each figure function of the former module ``minde.plotting`` is now.
 _MOVED = {
-    name: module
+    name: f"minde.plotting.{module}"
     for module, names in {
         "girsanov": ("plot_diffused_gaussians", "plot_horizon", "plot_time_integrands", "plot_time_points",
             "plot_importance_sampling", "plot_girsanov_paths", "plot_log_snr_integrands", "plot_small_t_rules"),
@@ -38,19 +36,5 @@ _MOVED = {
     for name in names
 }
 
-#: The first moved name looked up (a warning is given once per process).
-_WARNED: list[str] = []
-
-
-def __getattr__(name: str) -> object:
-    """A figure function of the former module: found once (then kept here), with one warning for the first of them."""
-    if name in _MOVED:
-        where = f"minde.plotting.{_MOVED[name]}"
-        if not _WARNED:
-            _WARNED.append(name)
-            warnings.warn(f"minde.plotting.{name} moved to {where}.{name} (every figure function has a module of its "
-                          "own now: minde.plotting.girsanov, diffusion, learned, benchmark, ablations)", DeprecationWarning,
-                          stacklevel=2)  # fmt: skip
-        value = globals()[name] = getattr(importlib.import_module(where), name)
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = forward(__name__, _MOVED, " (every figure function has a module of its own now: minde.plotting.girsanov, "
+                      "diffusion, learned, benchmark, ablations)")  # fmt: skip
