@@ -268,3 +268,43 @@ def test_check_helpers_tie_prose_to_computed_numbers(capsys):
         check_range(3.0, "at least ten times", low=10)
     with pytest.raises(ValueError, match="not a number"):
         stated_tolerance("about 3")
+
+
+def _resolve(dotted: str) -> bool:
+    """True when `dotted` (``minde.a.b.c``) names a module, or an attribute reached from the longest importable
+    module prefix."""
+    import importlib
+    import warnings
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(obj, name):
+                return False
+            obj = getattr(obj, name)
+        return True
+    return False
+
+
+DOCUMENTS = NOTEBOOKS + [NOTEBOOKS[0].parents[1] / "README.md", *sorted((NOTEBOOKS[0].parents[1] / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_code_names_in_prose_exist(path):
+    """Every backticked ``minde.x.y`` in a notebook's markdown, the README or docs/ names something that imports
+    (the prose maps the paper's algorithms to functions; a rename must not leave it pointing at nothing)."""
+    import re
+
+    if path.suffix == ".ipynb":
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    else:
+        text = path.read_text()
+    names = {m for m in re.findall(r"`{1,2}(minde(?:\.\w+)+)", text)}
+    missing = sorted(n for n in names if not _resolve(n))
+    assert not missing, f"{path.name} names {missing}"
