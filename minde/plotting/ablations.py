@@ -11,7 +11,7 @@ from .common import COLORS
 
 __all__ = [
     "plot_setting_errors", "plot_training_length", "plot_sigma_ablation", "plot_intervals", "plot_paired_errors",
-    "plot_marginal_transforms",
+    "plot_marginal_transforms", "plot_evaluation_spread",
 ]  # fmt: skip
 
 
@@ -184,5 +184,36 @@ def plot_marginal_transforms(columns: dict[str, np.ndarray], bins: int = 80, cli
         ax.text(0.03, 0.95, f"beyond ±{clip:g}: {outside:.1%}", transform=ax.transAxes, fontsize=8, va="top")
     axes[0, 0].set_ylabel("density")
     axes[0, 0].legend(fontsize=8, loc="upper right", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_evaluation_spread(spread: object, band: tuple[float, float] = (0.7, 1.5)) -> plt.Figure:
+    """Notebook 09: for each trained network and estimator form, the standard deviation of its estimates over
+    evaluation seeds divided by the mean reported Monte-Carlo standard error, under each small-t rule (log axis;
+    1 = the error bar is right, the grey band is ``band``).  Right panel: the range of the estimates (nats, log
+    axis).  ``spread``: rows with columns estimator, task, form, rule, ratio, range (as written by
+    benchmarks/evaluation_spread.py)."""
+    df = spread
+    pairs = list(dict.fromkeys(zip(df["estimator"], df["task"], df["form"], strict=True)))
+    rules = list(dict.fromkeys(df["rule"]))
+    markers = {"hold": "o", "exact": "x", "authors": "s"}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.32 * len(pairs) + 1.6), sharey=True)
+    y = np.arange(len(pairs))
+    for ax, column, label in ((axes[0], "ratio", "sd over evaluation seeds / reported mc_stderr"),
+                              (axes[1], "range", "range of the estimates (nats)")):  # fmt: skip
+        if column == "ratio":
+            ax.axvspan(*band, color="0.9", lw=0)
+            ax.axvline(1, color="black", lw=0.8)
+        for rule in rules:
+            sel = df[df["rule"] == rule].set_index(["estimator", "task", "form"]).reindex(pairs)
+            ax.plot(sel[column].to_numpy(dtype=float), y, markers.get(rule, "d"), ms=5, mfc="none" if rule != "hold" else None,
+                    color="C0" if rule == "hold" else "C3", label=f"small_t={rule!r}", ls="none")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(y, [f"{e} {t.replace('-multinormal', '')} ({f})" for e, t, f in pairs], fontsize=7)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

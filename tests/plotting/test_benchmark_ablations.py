@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from minde.plotting import save_figure  # noqa: E402
 from minde.plotting.ablations import (  # noqa: E402
+    plot_evaluation_spread,
     plot_paired_errors,
     plot_setting_errors,
     plot_sigma_ablation,
@@ -108,3 +109,16 @@ def test_paired_errors():
     with pytest.raises(ValueError, match="exactly two settings"):
         plot_paired_errors(table, ["d"])
     plt.close("all")
+
+
+def test_evaluation_spread_one_row_per_network_and_form_one_marker_per_rule():
+    rows = [{"estimator": e, "task": "t1", "form": f, "rule": r, "ratio": 1.0 if r == "hold" else 2.5, "range": 0.1}
+            for e in ("MINDE-C", "MINDE-J") for f in ("inside", "sigma") for r in ("hold", "exact")]  # fmt: skip
+    fig = plot_evaluation_spread(pd.DataFrame(rows))
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == ["MINDE-C t1 (inside)", "MINDE-C t1 (sigma)",
+                                                              "MINDE-J t1 (inside)", "MINDE-J t1 (sigma)"]  # fmt: skip
+    lines = [ln for ln in left.lines if ln.get_linestyle() == "None"]
+    assert sorted(ln.get_label() for ln in lines) == ["small_t='exact'", "small_t='hold'"]
+    hold = next(ln for ln in lines if ln.get_label() == "small_t='hold'")
+    assert list(hold.get_xdata()) == [1.0] * 4 and left.get_xscale() == "log"
