@@ -9,7 +9,15 @@ for x in "$@"; do
     if find "data/results-next/$x" -name '*.claim' | grep -q .; then echo "$x is still running (claims)" >&2; exit 1; fi
     if [ -d "data/results/$x" ]; then
         mkdir -p data/archive/v0.1/results
-        git mv "data/results/$x" "data/archive/v0.1/results/$x"
+        if [ -d "data/archive/v0.1/results/$x" ]; then
+            # archived earlier (a copy, so that notebooks could already point at it): it must hold the same results
+            diff -rq -x summary.csv "data/results/$x" "data/archive/v0.1/results/$x" \
+                || { echo "data/archive/v0.1/results/$x differs from data/results/$x" >&2; exit 1; }
+            git rm -r -q "data/results/$x"
+            rm -rf "data/results/$x"
+        else
+            git mv "data/results/$x" "data/archive/v0.1/results/$x"
+        fi
     fi
     mv "data/results-next/$x" "data/results/$x"
     if [ -d "data/models-next/$x" ]; then mkdir -p data/models; rm -rf "data/models/$x"; mv "data/models-next/$x" "data/models/$x"; fi
