@@ -125,16 +125,19 @@ def stale_summaries(results_dir: str | Path | None = None) -> list[str]:
 
 def _score_rows(df: pd.DataFrame, experiment: str, results_dir: str | Path | None, keep: Callable[[str], bool],
                 labels: dict[str, str] | None = None) -> list[list[object]]:  # fmt: skip
-    """One row per estimator of ``df`` (results of ``experiment``) that ``keep`` accepts: label, experiment, samples,
-    seeds, solved, mean |error|, and the MMG paper's tally where the name matches exactly."""
-    samples = ", ".join(_count(n) for n in experiment_overview(experiment, results_dir)["samples"]) or "—"
+    """One row per estimator of ``df`` (results of ``experiment``) that ``keep`` accepts: label, experiment, the
+    package version that computed it, samples, seeds, solved, mean |error|, and the MMG paper's tally where the name
+    matches exactly."""
+    overview = experiment_overview(experiment, results_dir)
+    samples = ", ".join(_count(n) for n in overview["samples"]) or "—"
+    version = ", ".join(overview["versions"]) or "—"
     total = len(task_info())
     seeds = df.groupby("estimator")["seed"].apply(lambda s: seed_text(list(s.unique())))
     rows: list[list[object]] = []
     for r in success_counts(df, THRESHOLD).itertuples(index=False):
         if keep(r.estimator):
-            rows.append([(labels or {}).get(r.estimator, f"`{r.estimator}`"), f"`{experiment}`", samples, seeds[r.estimator],
-                         _solved(int(r.solved), int(r.tasks), total), f"{r.mean_abs_error:.3f}",
+            rows.append([(labels or {}).get(r.estimator, f"`{r.estimator}`"), f"`{experiment}`", version, samples,
+                         seeds[r.estimator], _solved(int(r.solved), int(r.tasks), total), f"{r.mean_abs_error:.3f}",
                          PUBLISHED_SUCCESS.get(r.estimator, "—")])  # fmt: skip
     return rows
 
@@ -167,7 +170,7 @@ def _scores(results_dir: str | Path | None, rebuild: bool) -> tuple[str, pd.Data
         small = _load(name, results_dir, rebuild)
         if small is not None:
             rows += _score_rows(small, name, results_dir, lambda e: not _form(e).endswith("(sigma)"))
-    header = ["estimator", "experiment", "samples (train + test)", "seeds", "solved /40", "mean |error| (nats)",
+    header = ["estimator", "experiment", "version", "samples (train + test)", "seeds", "solved /40", "mean |error| (nats)",
               MMG_TALLY_LABEL]  # fmt: skip
     return _table(header, rows) if rows else "No results yet.", bench
 
@@ -196,22 +199,36 @@ def _single_models(df: pd.DataFrame, forms: Sequence[str], tasks: Sequence[str])
     return cells
 
 
+def _versions(name: str, results_dir: str | Path | None) -> str:
+    """The package versions ("0.2") that computed an experiment's cells, comma-separated ("—" when none is recorded)."""
+    return ", ".join(experiment_overview(name, results_dir)["versions"]) or "—"
+
+
 def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: bool) -> str:
     """Single models on the heavy-tailed tasks: the benchmark grid's standardised inputs against every candidate
     setting that ran on all of them for both ensemble forms."""
     info = task_info()
     tasks = list(info.index[info["base"] == HEAVY_TAILS])
     bench_name = str(README_EXPERIMENTS["benchmark"])
-    rows = [[f"default (`{bench_name}`)", seed_text(bench["seed"].unique()), *_single_models(bench, ENSEMBLE, tasks)]]
+    version = _versions(bench_name, results_dir)
+    rows = [[f"default (`{bench_name}`)", version, seed_text(bench["seed"].unique()), *_single_models(bench, ENSEMBLE, tasks)]]
     cand_name = str(README_EXPERIMENTS["candidates"])
     cand = _load(cand_name, results_dir, rebuild)
     if cand is not None:
+        cand_version = _versions(cand_name, results_dir)
+        if cand_version != version:  # pair the candidates with the benchmark grid of their own version, when kept
+            old_name = f"../archive/v{cand_version}/results/{bench_name}"
+            old = _load(old_name, results_dir, rebuild)
+            if old is not None:
+                rows.append([f"default (`{bench_name}` {cand_version}, `data/archive/`)", cand_version,
+                             seed_text(old["seed"].unique()), *_single_models(old, ENSEMBLE, tasks)])  # fmt: skip
         cand = split_settings(cand)
         for setting, g in cand[cand["setting"] != "default"].groupby("setting", sort=False):
             if all(set(tasks) <= set(g.loc[g["form"] == f, "task"]) for f in ENSEMBLE):
                 g = g.assign(estimator=g["form"])
-                rows.append([f"`{setting}` (`{cand_name}`)", seed_text(g["seed"].unique()), *_single_models(g, ENSEMBLE, tasks)])
-    header = ["inputs", "seeds", *(f"{f}: worst |error| (models within {THRESHOLD})" for f in ENSEMBLE)]
+                rows.append([f"`{setting}` (`{cand_name}`)", cand_version, seed_text(g["seed"].unique()),
+                             *_single_models(g, ENSEMBLE, tasks)])  # fmt: skip
+    header = ["inputs", "version", "seeds", *(f"{f}: worst |error| (models within {THRESHOLD})" for f in ENSEMBLE)]
     return (f"Single models (one per task and seed, not the mean over seeds) on the {len(tasks)} Student-t tasks, with "
             "the default inputs and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
 
@@ -229,9 +246,13 @@ def results_block(results_dir: str | Path | None = None, rebuild: bool = False) 
                      f"estimator's estimates over seeds is within {THRESHOLD} nats of the truth (notebook 05 shows every "
                      "task):")  # fmt: skip
     parts.append(scores)
-    parts.append("The last column is the count tallied by the MMG paper (arXiv 2509.20609) for the authors' protocols, "
-                 "where the name matches: it is not a number printed in the MINDE paper, which reports MINDE as the best "
-                 "estimator on 35 of the 40 tasks, without error bars (per the ICLR reviews; docs/paper.md §11).")  # fmt: skip
+    parts.append("`version` is the package version whose code computed the row (`minde_version` in each result): "
+                 "version 0.2 changed MINDE's time integral below t_eps (the small-t rule, docs/paper.md §6), so MINDE rows "
+                 "of different versions are not a paired comparison; the 0.1 results of a rerun grid are kept under "
+                 "`data/archive/v0.1/`.  The last column is the count tallied by the MMG paper (arXiv 2509.20609) for the "
+                 "authors' protocols, where the name matches: it is not a number printed in the MINDE paper, which reports "
+                 "MINDE as the best estimator on 35 of the 40 tasks, without error bars (per the ICLR reviews; "
+                 "docs/paper.md §11).")  # fmt: skip
     if bench is not None:
         parts.append(f"Tasks that some form misses on `{bench_name}` (signed error of the mean over seeds, nats; **bold**: "
                      f"missed, absolute error of {THRESHOLD} or more):")  # fmt: skip
@@ -284,13 +305,13 @@ def replace_block(text: str, name: str, content: str) -> str:
     return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(3), text, count=1)
 
 
-def render(name: str, root: Path = REPO, rebuild: bool = False) -> tuple[Path, str, str]:
+def render(name: str, root: Path | None = None, rebuild: bool = False) -> tuple[Path, str, str]:
     """(path, committed text, regenerated text) of the file that holds block ``name`` (``rebuild``: see
     :func:`results_block`)."""
     rel, build, _ = BLOCKS[name]
-    path = root / rel
+    path = (REPO if root is None else Path(root)) / rel
     text = path.read_text()
-    return path, text, replace_block(text, name, build(rebuild))
+    return path, text, replace_block(text, name, build(rebuild=rebuild))
 
 
 def main(argv: list[str] | None = None) -> int:

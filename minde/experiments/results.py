@@ -271,8 +271,10 @@ def compare_published(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
 def experiment_overview(experiment: str | Path, results_dir: str | Path | None = None) -> dict[str, object]:
     """What an experiment's JSON files record about its cost and size: ``models`` (cells, one trained model each),
     ``estimates`` (their estimates: the rows ``summary.csv`` should have), ``cpu_hours`` (their CPU time; wall time
-    for cells that lack it), ``samples`` (the distinct n_train + n_test, sorted), ``seeds`` (text such as "0-2") and
-    ``protocols`` (comma-separated).  Raises like :func:`load_experiment` for a missing experiment."""
+    for cells that lack it), ``samples`` (the distinct n_train + n_test, sorted), ``seeds`` (text such as "0-2"),
+    ``protocols`` (comma-separated) and ``versions`` (the distinct ``minde_version`` of the cells that record one, as
+    "major.minor", sorted: the estimator code that computed them; 0.2 changed the small-t rule).  Raises like
+    :func:`load_experiment` for a missing experiment."""
     import json
 
     path = _experiment_dir(experiment, results_dir)
@@ -286,6 +288,8 @@ def experiment_overview(experiment: str | Path, results_dir: str | Path | None =
         "samples": sorted({int(c["n_train"]) + int(c["n_test"]) for c in cells if "n_train" in c and "n_test" in c}),
         "seeds": seed_text([c["seed"] for c in cells]) if cells else "",
         "protocols": ",".join(dict.fromkeys(str(c.get("protocol", "")) for c in cells)),
+        "versions": sorted({".".join(str(c["minde_version"]).split(".")[:2]) for c in cells if c.get("minde_version")},
+                           key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split("."))),
     }
 
 

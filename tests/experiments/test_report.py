@@ -47,6 +47,7 @@ def test_replace_block_rewrites_only_between_the_markers():
 def test_results_block_reads_whatever_the_experiments_hold(tmp_path, monkeypatch):
     """A small grid of fast estimators under other names: every number of the block comes from it, missing
     experiments are left out, nothing is written."""
+    import minde
     from minde.experiments import grid as ex
     from minde.experiments.results import load_summary, success_counts
 
@@ -63,7 +64,8 @@ def test_results_block_reads_whatever_the_experiments_hold(tmp_path, monkeypatch
     smoke = ex.PROTOCOLS["smoke"]
     for est in ("CCA", "KSG"):
         row = next(line for line in block.splitlines() if line.startswith(f"| `{est}` |"))
-        assert f"| `grid` | {smoke.n_train + smoke.n_test:,} | 0,1 |".replace(",", " ", 1) in row
+        version = ".".join(minde.__version__.split(".")[:2])
+        assert f"| `grid` | {version} | {smoke.n_train + smoke.n_test:,} | 0,1 |".replace(",", " ", 1) in row
         assert f"| {counts.loc[est, 'solved']} of 2 covered | {counts.loc[est, 'mean_abs_error']:.3f} |" in row
     assert "mean of CCA and KSG (`MINDEEnsemble`)" in block
     assert "absent" not in block and "8 trained models, seeds 0,1" in block
@@ -120,3 +122,17 @@ def test_no_tracked_file_points_outside_the_repository():
         offenders += [f"{name}: {word}" for word in FORBIDDEN if word in text]
     assert not offenders, "cite docs/paper.md §N instead:\n" + "\n".join(offenders)
     assert (ROOT / "docs" / "paper.md").is_file() and (ROOT / "LICENSE").is_file()
+
+
+def test_readme_command_rebuilds_with_the_real_builders(tmp_path, monkeypatch, capsys):
+    """`python -m minde.report readme` itself (not a stand-in for render): it passes ``rebuild`` by name, so the
+    builders are called as their signatures say."""
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- BEGIN generated: results (x) -->\nstale\n<!-- END generated: results -->\nend\n")
+    monkeypatch.setattr(report, "REPO", tmp_path)
+    monkeypatch.setattr(report, "README_EXPERIMENTS", {"benchmark": "absent", "baselines": "absent",
+                                                       "small_sample": ("absent",), "candidates": "absent"})  # fmt: skip
+    assert report.main(["readme"]) == 0
+    text = readme.read_text()
+    assert "stale" not in text and "No results yet." in text and text.startswith("intro\n") and text.endswith("end\n")
+    assert "rewritten" in capsys.readouterr().out

@@ -198,13 +198,14 @@ def test_experiment_overview_counts_models_cpu_time_and_samples(tmp_path):
 
     from minde.experiments.results import experiment_overview
 
-    for seed, cpu in ((0, 1800.0), (2, 3600.0)):
+    for seed, cpu, version in ((0, 1800.0, "0.10.1"), (2, 3600.0, "0.2.0"), (3, 0.0, None)):
         cell = tmp_path / "exp" / "task" / "MINDE-C" / f"seed{seed}.json"
         cell.parent.mkdir(parents=True, exist_ok=True)
         cell.write_text(json.dumps({"seed": seed, "cpu_seconds": cpu, "seconds": 1.0, "n_train": 900, "n_test": 100,
-                                    "protocol": "cpu"}))  # fmt: skip
+                                    "protocol": "cpu"} | ({"minde_version": version} if version else {})))  # fmt: skip
     info = experiment_overview(tmp_path / "exp")
-    assert info == {"models": 2, "estimates": 0, "cpu_hours": 1.5, "samples": [1000], "seeds": "0,2", "protocols": "cpu"}
+    assert info == {"models": 3, "estimates": 0, "cpu_hours": 1.5, "samples": [1000], "seeds": "0,2,3", "protocols": "cpu",
+                    "versions": ["0.2", "0.10"]}  # fmt: skip
     with pytest.raises(FileNotFoundError, match="no such experiment"):
         experiment_overview("nope", results_dir=tmp_path)
 
