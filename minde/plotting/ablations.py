@@ -44,7 +44,8 @@ def plot_setting_errors(table: object, settings: list[str], forms: list[str] | N
 
 def plot_training_length(table: object, forms: list[str] | None = None) -> plt.Figure:
     """Notebook 08: |mean estimate - GT| against the number of Adam steps (each a separate run with its own cosine
-    schedule), one panel per task, one line per form.  ``table``: rows with columns task, form, steps, error."""
+    schedule), one panel per task, one line per form.  ``table``: rows with columns task, form, steps, error, and
+    optionally std (an error bar ± std on each point, its lower end clipped at 1e-4 on the log axis)."""
     df = table
     fs = list(forms) if forms is not None else list(dict.fromkeys(df["form"]))
     tasks = list(dict.fromkeys(df["task"]))
@@ -53,8 +54,13 @@ def plot_training_length(table: object, forms: list[str] | None = None) -> plt.F
         ax.axhline(0.1, color="0.5", ls="--", lw=1, label="0.1 nats")
         for form in fs:
             sel = df[(df["task"] == task) & (df["form"] == form)].sort_values("steps")
-            ax.plot(sel["steps"], sel["error"].abs(), "o-" if "(sigma)" not in form else "o--", ms=4,
+            err = sel["error"].abs().to_numpy(dtype=float)
+            ax.plot(sel["steps"], err, "o-" if "(sigma)" not in form else "o--", ms=4,
                     color=COLORS.get(form, "gray"), label=form, mfc="white" if "(sigma)" in form else None)  # fmt: skip
+            if "std" in sel:  # ± std, the lower end clipped at 1e-4 (log axis)
+                sd = sel["std"].fillna(0).to_numpy(dtype=float)
+                ax.errorbar(sel["steps"], err, yerr=[np.minimum(sd, err - 1e-4), sd], fmt="none",
+                            ecolor=COLORS.get(form, "gray"), elinewidth=0.8, capsize=2, alpha=0.7)  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("Adam steps (batch 256)")
@@ -69,7 +75,8 @@ def plot_training_length(table: object, forms: list[str] | None = None) -> plt.F
 def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> plt.Figure:
     """Notebook 08: the sigma-form error against the reference std s over many trained models.  Left: median over
     tasks of |estimate - GT| per form (band: inter-quartile range); right: signed error per task for ``highlight``
-    tasks.  ``sweeps``: ``minde.experiments.results.load_sigma_sweeps`` rows (task, form, sigma, error)."""
+    tasks, with error bars (seed s.d., or the Monte-Carlo standard error with one seed) when ``sweeps`` has a stderr
+    column.  ``sweeps``: ``minde.experiments.results.load_sigma_sweeps`` rows (task, form, sigma, error[, seed, stderr])."""
     df = sweeps
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.0))
     ax = axes[0]
@@ -89,6 +96,11 @@ def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> p
         for form, g in df[df["task"] == task].groupby("form", sort=False):
             m = g.groupby("sigma")["error"].mean()
             ax.plot(m.index, m.to_numpy(), "o" + styles[i % 4], ms=3.5, color=COLORS.get(form, "gray"), label=f"{form}: {task}")
+            if "stderr" in g:  # seed s.d. with several seeds, else the Monte-Carlo standard error
+                per = g.groupby("sigma")
+                bar = per["error"].std().where(per["error"].count() > 1, per["stderr"].mean()).reindex(m.index)
+                ax.errorbar(m.index, m.to_numpy(), yerr=bar.fillna(0).to_numpy(dtype=float), fmt="none",
+                            ecolor=COLORS.get(form, "gray"), elinewidth=0.8, capsize=2, alpha=0.7)  # fmt: skip
     ax.set_ylabel("estimate − GT (nats)")
     ax.legend(fontsize=6.5, loc="best")
     for ax in axes:

@@ -96,6 +96,22 @@ def test_ablation_figures():
     assert list(median.get_ydata()) == pytest.approx([0.2, 0.4])
 
 
+def test_ablation_figures_draw_error_bars():
+    length = pd.DataFrame({"task": ["a"] * 2, "form": ["MINDE-C"] * 2, "steps": [5000, 10000], "error": [0.3, -0.01],
+                           "std": [0.05, 0.02]})  # fmt: skip
+    fig = plot_training_length(length)
+    bars = [c for c in fig.axes[0].containers if type(c).__name__ == "ErrorbarContainer"]
+    assert len(bars) == 1
+    segs = bars[0].lines[2][0].get_segments()
+    assert [sorted(s[:, 1]) for s in segs] == [pytest.approx([0.25, 0.35]), pytest.approx([1e-4, 0.03])]  # clipped
+    sweeps = pd.DataFrame({"task": ["a"] * 4, "form": ["MINDE-C(sigma)"] * 4, "sigma": [1.0, 1.0, 2.0, 2.0],
+                           "seed": [0, 1, 0, 1], "error": [0.1, 0.3, -0.3, -0.3], "stderr": [0.01] * 4})  # fmt: skip
+    fig = plot_sigma_ablation(sweeps, highlight=["a"])
+    bars = [c for c in fig.axes[1].containers if type(c).__name__ == "ErrorbarContainer"]
+    segs = bars[0].lines[2][0].get_segments()
+    assert [float(s[1, 1] - s[0, 1]) / 2 for s in segs] == pytest.approx([0.1414, 0.0], abs=1e-3)  # seed s.d.
+
+
 def test_paired_errors():
     table = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C"] * 4, "setting": ["d", "n_blocks=4"] * 2,
                           "error": [0.2, 0.05, -0.03, -0.12]})  # fmt: skip
