@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from .common import COLORS
 
@@ -63,6 +64,11 @@ def plot_training_length(table: object, forms: list[str] | None = None) -> plt.F
                             ecolor=COLORS.get(form, "gray"), elinewidth=0.8, capsize=2, alpha=0.7)  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # one labelled tick per step count run ("5k", "10k", ...), no minor labels: the log axis's own
+        # "2×10^4 3×10^4 ..." minor labels overlap at this width
+        steps = sorted({int(s) for s in df.loc[df["task"] == task, "steps"]})
+        ax.set_xticks(steps, [_steps_label(s) for s in steps])
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("Adam steps (batch 256)")
         ax.set_title(task, fontsize=9)
         ax.grid(alpha=0.3, which="both")
@@ -70,6 +76,11 @@ def plot_training_length(table: object, forms: list[str] | None = None) -> plt.F
     axes[0, -1].legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _steps_label(steps: int) -> str:
+    """A step count as a short tick label: 5000 -> "5k", 80000 -> "80k", 2500 -> "2.5k", 100 -> "100"."""
+    return f"{steps / 1000:g}k" if steps >= 1000 else str(steps)
 
 
 def plot_sigma_ablation(sweeps: object, highlight: list[str] | None = None) -> plt.Figure:

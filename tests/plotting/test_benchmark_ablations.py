@@ -89,6 +89,10 @@ def test_ablation_figures():
     fig = plot_training_length(length)
     xs = [ln.get_xdata() for ln in fig.axes[0].lines if len(ln.get_xdata()) == 3][0]
     assert list(xs) == [5000, 10000, 40000]
+    ax = fig.axes[0]  # one labelled tick per step count, no minor tick labels (they overlapped)
+    assert list(ax.get_xticks()) == [5000, 10000, 40000]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5k", "10k", "40k"]
+    assert ax.xaxis.get_minorticklocs().size == 0
     sweeps = pd.DataFrame({"task": ["a", "a", "b", "b"], "form": ["MINDE-C(sigma)"] * 4, "sigma": [1.0, 2.0, 1.0, 2.0],
                            "error": [0.1, -0.3, 0.3, 0.5]})  # fmt: skip
     fig = plot_sigma_ablation(sweeps, highlight=["a"])
