@@ -497,8 +497,7 @@ class MINDE:
         """The estimator's answer when there is nothing to find: ``shuffles`` fresh models with this configuration,
         each trained and evaluated on (x, y) with the rows of y randomly permuted (same marginals, no dependence),
         trained together (``fit_many``).  The inside forms are non-negative and biased upward on independent data,
-        so an estimate is distinguishable from zero only when it clears these (notebook 09, section "near zero").
-        Costs ``shuffles`` trainings."""
+        so an estimate is distinguishable from zero only when it clears these.  Costs ``shuffles`` trainings."""
         shuffles = check_int("shuffles", shuffles, 1)
         xa, ya = check_pair(x, y, min_samples=2)
         rng = np.random.default_rng(check_int("seed", seed, 0))
