@@ -2,11 +2,12 @@
 
 Beyond the paper (notebook 09, sections 2 and 5).  The conditional and the joint variant are two differently
 built models of the same pair, and on the benchmark their errors often have opposite signs (MINDE-J's inside form
-over-estimates in high dimension, MINDE-C the heaviest tails), so their average is more accurate than either.  The
-interval combines, in quadrature,
+over-estimates in high dimension, where MINDE-C is slightly low).  Their average is not more accurate than MINDE-C
+alone, though: by the three-seed mean both solve the same number of tasks, and on the spirals both are low together
+(notebook 09, section 8).  What the second model buys is the interval, which combines, in quadrature,
 
 * the statistical error of the average: the Student-t interval of the per-seed averages over seeds (one seed: the
-  Monte-Carlo error of the time integrals), as in :func:`minde.intervals.intervals`;
+  standard errors of the members' estimates), as in :func:`minde.intervals.intervals`;
 * the range of the variants' mean estimates, |I_C - I_J|: two models that disagree show that at least one of them
   is biased, which no statistical error sees (:func:`minde.experiments.results.ensemble_intervals`).
 

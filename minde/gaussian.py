@@ -409,7 +409,8 @@ def _drift_coefficient(sde: SDE, t: float) -> float:
 def girsanov_path_check(
     target: DiffusedGaussians, sde: SDE, n_paths: int = 20_000, n_steps: int = 1000, seed: int = 0, keep_paths: int = 20
 ) -> dict[str, np.ndarray | float]:
-    """Euler-Maruyama check of Girsanov's formula on the time reversals of two diffused Gaussians (notebook 01, §3).
+    """Euler-Maruyama check of Girsanov's formula on the time reversals of two diffused Gaussians (notebook 01,
+    §5.2; the formula (G): §3).
 
     Both reversed processes (Anderson) run on u in [0, T] (t = T - u) with the same g and the drifts
     b^X_u(x) = -f(t) x + g(t)^2 s^X_t(x), X in {A, B}.  ``n_paths`` paths of A's reversal are simulated from

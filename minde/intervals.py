@@ -1,13 +1,14 @@
 """Intervals over seeds for MINDE's estimates, and how often they contain the truth.
 
 A result table has one row per (task, estimator, seed) with the columns ``task``, ``estimator``, ``seed``,
-``estimate``, ``gt`` and, when the estimator reports one, ``stderr`` (the Monte-Carlo error of the time integral):
-what ``MINDEEnsemble.member_results`` returns, and what the benchmark grid writes (``summary.csv``,
+``estimate``, ``gt`` and, when the estimator reports one, ``stderr`` (the total standard error of one model's
+estimate, ``MIResult.mi_stderr``: the held-out rows and the Monte-Carlo draws of t and noise): what
+``MINDEEnsemble.member_results`` returns, and what the benchmark grid writes (``summary.csv``,
 :mod:`minde.experiments.results`).
 
 * :func:`average_forms`: an ensemble of separately trained models (e.g. MINDE-C and MINDE-J) as new rows;
 * :func:`intervals`: a ``level`` interval per (task, estimator), from the seed spread (Student t) or, with one seed,
-  the Monte-Carlo error; ``form_gap=True`` adds the disagreement of a model's two forms;
+  the standard error of the estimate; ``form_gap=True`` adds the disagreement of a model's two forms;
 * :func:`calibration`: how many of those intervals cover the ground truth.
 """
 
@@ -24,7 +25,7 @@ __all__ = ["average_forms", "intervals", "calibration"]
 def average_forms(df: pd.DataFrame, forms: Sequence[str], name: str | None = None) -> pd.DataFrame:
     """An ensemble as new result rows: per (task, seed), the mean of the estimates of ``forms`` (e.g. MINDE-C and
     MINDE-J, two separately trained models), named ``name`` (default ``mean(A, B)``).  Only (task, seed) pairs that
-    have every form are kept; ``stderr`` is the Monte-Carlo error of the mean when the forms report one."""
+    have every form are kept; ``stderr`` is the standard error of the mean when the forms report one."""
     forms = list(forms)
     if len(forms) < 2:
         raise ValueError(f"average at least two forms, got {forms}")
@@ -46,15 +47,16 @@ def average_forms(df: pd.DataFrame, forms: Sequence[str], name: str | None = Non
 def intervals(df: pd.DataFrame, level: float = 0.95, form_gap: bool = False) -> pd.DataFrame:
     """A ``level`` interval for the mean estimate of every (task, estimator), and whether it covers the truth.
 
-    With one seed the only error we can quantify is the Monte-Carlo error of the time integral (the ``stderr``
-    column): ``mean ± z * stderr``.  With k >= 2 seeds the spread over seeds contains the training variability as
-    well: ``mean ± t_{k-1} * s / sqrt(k)`` with s the seed standard deviation, never narrower than the Monte-Carlo
-    interval of the mean.  Neither accounts for a bias common to all seeds (e.g. an under-trained network), so the
-    coverage measured by :func:`calibration` is a test of the intervals, not a property they guarantee.
+    With one seed the only error we can quantify is the standard error of the estimate (the ``stderr`` column:
+    held-out rows and draws of t and noise): ``mean ± z * stderr`` (kind "mc").  With k >= 2 seeds the spread over
+    seeds contains the training variability as well: ``mean ± t_{k-1} * s / sqrt(k)`` with s the seed standard
+    deviation, never narrower than that interval of the mean.  Neither accounts for a bias common to all seeds (e.g.
+    an under-trained network), so the coverage measured by :func:`calibration` is a test of the intervals, not a
+    property they guarantee.
 
     ``form_gap=True`` adds a proxy for that bias to MINDE's rows: the two forms of one model (inside the norm, and
-    the sigma form, Eqs. 10-11 and their entropy version) agree when the scores are exact, so their disagreement
-    ``gap = |mean(X) - mean(X(sigma))|`` measures the score error.  The half-width becomes
+    the sigma form: (C) and (C-σ), (J) and (J-σ) of docs/paper.md §4) agree when the scores are exact, so
+    their disagreement ``gap = |mean(X) - mean(X(sigma))|`` measures the score error.  The half-width becomes
     ``sqrt(statistical^2 + gap^2)`` for both forms (kind gets a "+gap" suffix); rows without a partner form are
     left as they are.
     Columns: task, estimator, mean, gt, seeds, half_width, lo, hi, kind ("mc" or "seeds"), covers.

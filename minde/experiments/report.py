@@ -8,8 +8,8 @@ Each block sits between ``<!-- BEGIN generated: NAME ... -->`` and ``<!-- END ge
 whole; the text outside the markers is left alone.  The experiments the README reads are named once, in
 :data:`README_EXPERIMENTS`; whatever their folders under ``data/results/`` hold is read as it stands (each
 ``summary.csv`` is rebuilt from the JSON files first, as the notebooks do), so after a rerun of the grid
-``python -m minde.report readme`` is all the README needs.  ``tests/test_report.py`` fails when a committed block
-differs from its regeneration.
+``python -m minde.report readme`` is all the README needs.  ``tests/experiments/test_report.py`` fails when a
+committed block differs from its regeneration.
 """
 
 from __future__ import annotations
