@@ -159,7 +159,8 @@ def plot_paired_errors(table: object, settings: list[str], forms: list[str] | No
     """Notebook 09: signed error (mean estimate - GT, nats) of every task under two settings (e.g. the default network
     and a deeper one), joined per task by a segment so that each task's change is read at a glance; one panel per
     form, the tasks along the x axis, the grey band is ±0.1 nats.  ``table``: rows (task, form, setting) with column
-    ``error``; the legend counts the tasks within 0.1 nats under each setting."""
+    ``error`` and, optionally, ``std`` (the error bar: the seed spread, or one run's standard error); the legend counts
+    the tasks within 0.1 nats under each setting."""
     df = table
     if len(settings) != 2:
         raise ValueError(f"plot_paired_errors compares exactly two settings, got {settings!r}")
@@ -173,11 +174,14 @@ def plot_paired_errors(table: object, settings: list[str], forms: list[str] | No
         ax.axhline(0, color="black", lw=0.8)
         errs = [df[(df["form"] == form) & (df["setting"] == s)].set_index("task")["error"].reindex(tasks).to_numpy(dtype=float)
                 for s in settings]  # fmt: skip
+        bars = [df[(df["form"] == form) & (df["setting"] == s)].set_index("task")["std"].reindex(tasks).to_numpy(dtype=float)
+                if "std" in df else np.zeros(len(tasks)) for s in settings]  # fmt: skip
         ax.vlines(x, np.fmin(*errs), np.fmax(*errs), color="0.6", lw=1)
-        for err, setting, style in zip(errs, settings, (dict(mfc="white"), dict()), strict=True):
+        for err, bar, setting, style in zip(errs, bars, settings, (dict(mfc="white"), dict()), strict=True):
             solved = int((np.abs(err) < 0.1).sum())
-            ax.plot(x, err, "o", ms=4.5, color=COLORS.get(form, "gray"), ls="none",
-                    label=f"{setting}: {solved} of {int(np.isfinite(err).sum())} within 0.1", **style)  # fmt: skip
+            label = f"{setting}: {solved} of {int(np.isfinite(err).sum())} within 0.1"
+            ax.errorbar(x, err, yerr=np.nan_to_num(bar), fmt="o", ms=4.5, color=COLORS.get(form, "gray"), elinewidth=0.8,
+                        capsize=1.5, label=label, **style)  # fmt: skip
         ax.set_ylabel("error (nats)", fontsize=8)
         ax.set_title(form, fontsize=9, color=COLORS.get(form, "black"), loc="left")
         ax.legend(fontsize=7.5, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)

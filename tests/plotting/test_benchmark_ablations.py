@@ -123,9 +123,14 @@ def test_paired_errors():
     ax = fig.axes[0]
     points = [ln for ln in ax.lines if ln.get_marker() == "o"]
     assert [list(ln.get_ydata()) for ln in points] == [[0.2, -0.03], [0.05, -0.12]]  # one line per setting, task order
-    segs = ax.collections[-1].get_segments()
+    segs = ax.collections[0].get_segments()  # the segment joining each task's two errors
     assert [sorted(s[:, 1]) for s in segs] == [pytest.approx([0.05, 0.2]), pytest.approx([-0.12, -0.03])]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d: 1 of 2 within 0.1", "n_blocks=4: 1 of 2 within 0.1"]
+    # with a std column each point gets its error bar (NaN: none)
+    fig = plot_paired_errors(table.assign(std=[0.01, 0.02, float("nan"), 0.04]), ["d", "n_blocks=4"])
+    bars = [c for c in fig.axes[0].collections[1:]]
+    heights = [sorted(abs(seg[1, 1] - seg[0, 1]) for seg in c.get_segments()) for c in bars]
+    assert heights == [pytest.approx([0.0, 0.02]), pytest.approx([0.04, 0.08])]
     with pytest.raises(ValueError, match="exactly two settings"):
         plot_paired_errors(table, ["d"])
     plt.close("all")
