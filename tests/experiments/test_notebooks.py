@@ -196,7 +196,7 @@ def test_failing_rerun_leaves_the_notebook_and_figures_byte_identical(runs_dir, 
     assert main([str(NB05), "-p", "experiments", "['no-such-experiment']"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
-    assert "code cell 3 of 8 ('if rerun:') failed: FileNotFoundError: no such experiment 'no-such-experiment'" in err
+    assert "code cell 3 of 16 ('if rerun:') failed: FileNotFoundError: no such experiment 'no-such-experiment'" in err
     assert "(have: " in err and "minde-cpu" in err and "nothing written" in err
     assert NB05.read_bytes() == before and snapshot(REPO / "figures") == figures
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
