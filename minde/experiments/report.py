@@ -128,9 +128,8 @@ def _score_rows(df: pd.DataFrame, experiment: str, results_dir: str | Path | Non
     """One row per estimator of ``df`` (results of ``experiment``) that ``keep`` accepts: label, experiment, the
     package version that computed it, samples, seeds, solved, mean |error|, and the MMG paper's tally where the name
     matches exactly."""
-    overview = experiment_overview(experiment, results_dir)
-    samples = ", ".join(_count(n) for n in overview["samples"]) or "—"
-    version = ", ".join(overview["versions"]) or "—"
+    samples = ", ".join(_count(n) for n in experiment_overview(experiment, results_dir)["samples"]) or "—"
+    version = _versions(experiment, results_dir)
     total = len(task_info())
     seeds = df.groupby("estimator")["seed"].apply(lambda s: seed_text(list(s.unique())))
     rows: list[list[object]] = []

@@ -22,7 +22,8 @@ from .runner import load_results
 
 __all__ = [
     "SUMMARY_COLUMNS", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL",
-    "load_summary", "load_experiment", "available_experiments", "per_task", "success_counts", "combine", "coverage",
+    "load_summary", "load_experiment", "available_experiments", "per_task", "with_error_bars", "success_counts", "combine",
+    "coverage",
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
     "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
     "ensemble_intervals", "seed_text", "small_t_rules", "compare_runs", "evaluation_spread", "cost_accuracy",
@@ -129,6 +130,15 @@ def per_task(df: pd.DataFrame) -> pd.DataFrame:
     out["error"] = out["mean"] - out["gt"]
     out["solved"] = out["error"].abs() < 0.1
     return out.reset_index()
+
+
+def with_error_bars(table: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (from :func:`per_task` on ``results``) with its ``std`` filled where one seed ran: the mean
+    reported ``stderr`` of that (task, estimator) in ``results``, so that a figure of one run still has its error
+    bar (NaN where the estimator reports none, as the baselines)."""
+    stderr = results.groupby(["task", "estimator"])["stderr"].mean()
+    one_run = stderr.reindex(pd.MultiIndex.from_frame(table[["task", "estimator"]])).to_numpy()
+    return table.assign(std=table["std"].fillna(pd.Series(one_run, index=table.index)))
 
 
 def success_counts(df: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:

@@ -253,3 +253,14 @@ def test_ensemble_intervals_add_the_range_of_the_averaged_forms():
     mc = stats.norm.ppf(0.975) * np.hypot(0.02, 0.02) / 2
     assert iv["mean"] == pytest.approx(0.95) and iv["half_width"] == pytest.approx(np.hypot(mc, 0.3))
     assert iv["covers"] and iv["kind"] == "mc+range" and iv["estimator"] == "mean(C, J)"
+
+
+def test_with_error_bars_fills_one_seed_with_the_reported_stderr():
+    from minde.experiments.results import per_task, with_error_bars
+
+    results = pd.DataFrame({"task": ["a", "a", "b", "c"], "estimator": ["E", "E", "E", "K"], "seed": [0, 1, 0, 0],
+                            "estimate": [1.0, 1.2, 2.0, 3.0], "gt": [1.0, 1.0, 2.0, 3.0],
+                            "stderr": [0.05, 0.07, 0.03, float("nan")]})  # fmt: skip
+    table = with_error_bars(per_task(results), results).set_index("task")["std"]
+    assert table["a"] == pytest.approx(np.std([1.0, 1.2], ddof=1))  # several seeds: their spread, kept
+    assert table["b"] == pytest.approx(0.03) and np.isnan(table["c"])  # one seed: its stderr; none reported: none
