@@ -166,6 +166,8 @@ def test_committed_notebooks_have_no_volatile_metadata(path):
         kinds = [(o.output_type, o.get("name")) for o in c.outputs]
         assert not [a for a, b in itertools.pairwise(kinds) if a == b and a[0] == "stream"], "printed chunks not merged"
     assert not [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])], "committed runs use the defaults"
+    # papermill gives every cell a `tags` list; a cell added by hand without one would change on the next run
+    assert [c.get("id") for c in nb.cells if "tags" not in c.metadata] == [], "cells without papermill's tags list"
 
 
 @pytest.mark.parametrize(("notebook", "typo", "hint"), [("05_benchmark_table", "treshold", "threshold"),
