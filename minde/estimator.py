@@ -539,7 +539,8 @@ def fit_many(
     the evaluation settings) and their data its shape (dimensions and number of training rows).  Each model draws
     its split, initial weights, batches, times and noise from its own seed, as ``fit`` alone would: stacking
     changes the speed, not the models (up to float rounding in the batched products).  Returns the estimators,
-    fitted in place.  ``names`` label the members in error messages (e.g. the task of each).
+    fitted in place.  ``names`` label the members in error messages (e.g. the task of each).  ``callback(step,
+    estimator)``, as in ``MINDE.fit``, is called for each member in turn, with that member's EMA network in place.
     """
     estimators = list(estimators)
     if not estimators or len(estimators) != len(data):
@@ -550,8 +551,6 @@ def fit_many(
         if c != configs[0]:
             diff = sorted(k for k in c if c[k] != configs[0].get(k))
             raise ValueError(f"fit_many trains models of one configuration; {e!r} differs in {', '.join(diff)}")
-    if callback is not None and len(estimators) > 1:
-        raise ValueError("a training callback follows one model: fit it alone")
     tensors = [e._prepare(x, y) for e, (x, y) in zip(estimators, data, strict=True)]
     shapes = {(tuple(a.shape), tuple(b.shape)) for a, b in tensors}
     if len(shapes) > 1:
@@ -566,11 +565,14 @@ def fit_many(
         if callback is not None:
 
             def cb(step: int, ema_module: torch.nn.Module) -> object:
-                live, lead.net = lead.net, ema_module
-                try:
-                    return callback(step, lead)
-                finally:
-                    lead.net = live
+                out = []
+                for m, e in enumerate(estimators):  # each member with its own EMA network in place
+                    live, e.net = e.net, (ema_module.member(m) if len(estimators) > 1 else ema_module)
+                    try:
+                        out.append(callback(step, e))
+                    finally:
+                        e.net = live
+                return out if len(estimators) > 1 else out[0]
 
         monitor = _plateau_monitor(estimators, tensors) if lead.budget == "adaptive" else None
         t0 = time.perf_counter()

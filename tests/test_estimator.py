@@ -286,6 +286,16 @@ def test_models_trained_together_are_the_models_trained_alone(data_1x1):
     for a, b in zip(alone, together, strict=True):
         assert b.estimate() == pytest.approx(a.estimate(), abs=1e-5)
         assert b.log.losses == pytest.approx(a.log.losses, rel=1e-4)
+    # a callback is called for each member in turn, with that member's EMA network in place
+    seen = []
+    fit_many([MINDE(seed=s, **kw) for s in (0, 1)], [(x[:3000], y[:3000] * (s + 1)) for s in (0, 1)],
+             callback=lambda step, e: seen.append((step, e.seed, e.mutual_information(x[3000:4000], y[3000:4000]).mi)),
+             callback_every=100)  # fmt: skip
+    alone_seen = []
+    MINDE(seed=1, **kw).fit(x[:3000], y[:3000] * 2, callback=lambda step, e: alone_seen.append(
+        (step, e.seed, e.mutual_information(x[3000:4000], y[3000:4000]).mi)), callback_every=100)
+    assert [(st, s) for st, s, _ in seen] == [(100, 0), (100, 1), (200, 0), (200, 1)]
+    assert [v for _, s, v in seen if s == 1] == pytest.approx([v for *_, v in alone_seen], abs=1e-5)
     with pytest.raises(ValueError, match="differs in lr"):
         fit_many([MINDE(**kw), MINDE(**(kw | {"lr": 0.1}))], [(x, y), (x, y)])
 

@@ -64,7 +64,10 @@ g, h MLPs (256, 256, 32) (with the joint critic (128, 128, 8) of the authors' ba
 had not finished after 15 min: its test bound passes 2 000 x 2 000 pairs through the MLP), Adam lr 1e-3, batch 256, the bound
 on the held-out 2 000 rows every 250 steps, early stop after 3 evaluations without a new best, at most 20 000
 steps: 8-27 s per fit.  InfoNCE cannot exceed log 2 000 = 7.6 nats.  The full grid (3 tests x rows 0, 4, ..., 28
-x 4 estimators x 3 seeds: 312 fits) is about 3.4 CPU-hours, 1.7 h with ``--jobs 2``.
+x 4 estimators x 3 seeds: 312 fits) was about 3.4 CPU-hours with one model at a time (version 0.1), 1.7 h with
+``--jobs 2``.  Since 0.2 the MINDE cells of one test run in units of up to ``--group-size`` 8 cells whose fits of
+one shape train together (``minde.estimator.fit_many``; :func:`units_for`): each network is the one it would be
+alone, up to float rounding; each cell records its share of the unit's time and the unit (``trained_together``).
 
 **Pass / fail** (:func:`evaluate`), on the mean ratio over seeds with se = s.d. / sqrt(#seeds) (one seed: the
 Monte-Carlo standard error of MINDE's estimates propagated to the ratio; none for the baselines):
@@ -290,59 +293,99 @@ def _fit_one(
 ) -> dict:
     """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics.  A MINDE network is kept
     at ``checkpoint`` = (models folder, path inside it), without its data (``cell_data`` re-creates them)."""
-    minde = estimator.startswith("MINDE")
-    d, dropped = _drop_constant(d, "train" if minde else "all")
-    base = {"dim_x": int(d["x_train"].shape[1]), "dim_y": int(d["y_train"].shape[1]), "y_constant_columns_dropped": dropped}
-    names = [estimator, f"{estimator}(sigma)"] if minde else [estimator]
+    if estimator.startswith("MINDE"):
+        return _fit_minde(estimator, protocol, [(seed, d, checkpoint)])[0]
+    d, dropped = _drop_constant(d, "all")
+    base = _fit_base(d, dropped)
     if d["y_train"].shape[1] == 0:
-        return base | {"exact": True, "estimates": {n: {"estimate": 0.0, "stderr": 0.0} for n in names}, "seconds": 0.0}
+        return base | {"exact": True, "estimates": {estimator: {"estimate": 0.0, "stderr": 0.0}}, "seconds": 0.0}
+    from ..benchmark import baselines
+
     start = time.perf_counter()
-    if minde:
-        from ..estimator import MINDE
+    est = getattr(baselines, estimator)(**protocol.baselines, seed=seed)
+    est.fit(np.concatenate([d["x_train"], d["x_test"]]), np.concatenate([d["y_train"], d["y_test"]]))
+    return base | {"exact": False, "estimates": {estimator: {"estimate": float(est.estimate()), "stderr": None}},
+                   "seconds": time.perf_counter() - start,
+                   "params": {"config": est.config, **{k: v for k, v in est.overrides.items() if v is not None}},
+                   "fit_info": est.fit_info, "history": est.history}  # fmt: skip
 
-        est = MINDE(variant=estimator[-1].lower(), **protocol.minde, test_fraction=0.0, seed=seed, progress=False)
-        steps = est.steps
-        every = protocol.track_every or max(1, steps // 10)
-        n_hold = len(d["x_test"])
-        sub = np.random.default_rng(seed).choice(len(d["x_train"]), size=min(n_hold, len(d["x_train"])), replace=False)
-        curve: dict[str, list] = {"step": [], "train": [], "heldout": []}
 
-        def track(step: int, e: MINDE) -> None:
-            def std(x, y):
-                return (torch.as_tensor(e._x_std(x.astype(np.float64)), dtype=torch.float32),
-                        torch.as_tensor(e._y_std(y.astype(np.float64)), dtype=torch.float32))  # fmt: skip
+def _fit_base(d: dict[str, np.ndarray], dropped: int) -> dict:
+    return {"dim_x": int(d["x_train"].shape[1]), "dim_y": int(d["y_train"].shape[1]), "y_constant_columns_dropped": dropped}
 
-            curve["step"].append(step)
-            curve["train"].append(_denoising_loss(e, *std(d["x_train"][sub], d["y_train"][sub]), seed + 3))
-            curve["heldout"].append(_denoising_loss(e, *std(d["x_test"], d["y_test"]), seed + 3))
 
-        est.fit(d["x_train"], d["y_train"], callback=track, callback_every=every)
-        res = est.mutual_information(d["x_test"], d["y_test"])
-        estimates = {names[0]: {"estimate": res.mi, "stderr": res.mi_stderr, "mc_stderr": res.mi_mc_stderr},
-                     names[1]: {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr,
-                                "mc_stderr": res.mi_sigma_mc_stderr}}  # fmt: skip
-        other = {rule: est.mutual_information(d["x_test"], d["y_test"], small_t=rule) for rule in ("exact", "authors")}
-        extra = {"params": est.config(), "fit_info": est.fit_info, "loss_curve": curve,
-                 "training_loss": [est.log.steps, est.log.losses], "small_t": est.small_t,
-                 "estimates_small_t": {rule: {names[0]: {"estimate": r.mi, "stderr": r.mi_stderr},
-                                              names[1]: {"estimate": r.mi_sigma, "stderr": r.mi_sigma_stderr}}
-                                       for rule, r in other.items()}}  # fmt: skip
-        if checkpoint is not None:
-            folder, rel = checkpoint
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            est.save(folder / rel, include_data=False)
-            extra["checkpoint"] = str(rel)
-    else:
-        from ..benchmark import baselines
+def _fit_minde(
+    estimator: str, protocol: Protocol, jobs: list[tuple[int, dict[str, np.ndarray], tuple[Path, Path] | None]]
+) -> list[dict]:
+    """Fit MINDE-C or MINDE-J on each ``(seed, data, checkpoint)`` of ``jobs``; the fits whose data have one shape
+    train together (``minde.estimator.fit_many``: each network is the one it would be alone, up to float rounding).
+    Returns one result per job, in order: estimates under the three small-t rules, parameters, the training and
+    held-out denoising loss every ``track_every`` steps, and the share of the group's training time."""
+    from ..estimator import MINDE, fit_many
 
-        est = getattr(baselines, estimator)(**protocol.baselines, seed=seed)
-        x = np.concatenate([d["x_train"], d["x_test"]])
-        y = np.concatenate([d["y_train"], d["y_test"]])
-        est.fit(x, y)
-        estimates = {names[0]: {"estimate": float(est.estimate()), "stderr": None}}
-        extra = {"params": {"config": est.config, **{k: v for k, v in est.overrides.items() if v is not None}},
-                 "fit_info": est.fit_info, "history": est.history}  # fmt: skip
-    return base | {"exact": False, "estimates": estimates, "seconds": time.perf_counter() - start} | extra
+    names = [estimator, f"{estimator}(sigma)"]
+    results: list[dict | None] = [None] * len(jobs)
+    prepared = []
+    for i, (seed, d, checkpoint) in enumerate(jobs):
+        d, dropped = _drop_constant(d, "train")
+        base = _fit_base(d, dropped)
+        if d["y_train"].shape[1] == 0:
+            results[i] = base | {"exact": True, "estimates": {n: {"estimate": 0.0, "stderr": 0.0} for n in names},
+                                 "seconds": 0.0}  # fmt: skip
+        else:
+            prepared.append((i, seed, d, checkpoint, base))
+    groups: dict[tuple, list] = {}
+    for item in prepared:
+        groups.setdefault((item[2]["x_train"].shape, item[2]["y_train"].shape), []).append(item)
+    curves: dict[int, dict[str, list]] = {}  # per estimator (by id): steps and the two denoising losses
+    subsets: dict[int, tuple[dict, np.ndarray]] = {}  # per estimator: its data, and the training rows tracked
+
+    def track(step: int, e: MINDE) -> None:
+        d, sub = subsets[id(e)]
+
+        def std(x, y):
+            return (torch.as_tensor(e._x_std(x.astype(np.float64)), dtype=torch.float32),
+                    torch.as_tensor(e._y_std(y.astype(np.float64)), dtype=torch.float32))  # fmt: skip
+
+        curve = curves[id(e)]
+        curve["step"].append(step)
+        curve["train"].append(_denoising_loss(e, *std(d["x_train"][sub], d["y_train"][sub]), e.seed + 3))
+        curve["heldout"].append(_denoising_loss(e, *std(d["x_test"], d["y_test"]), e.seed + 3))
+
+    for members in groups.values():
+        ests = []
+        for _, seed, d, _, _ in members:
+            e = MINDE(variant=estimator[-1].lower(), **protocol.minde, test_fraction=0.0, seed=seed, progress=False)
+            ests.append(e)
+            curves[id(e)] = {"step": [], "train": [], "heldout": []}
+            n_hold = len(d["x_test"])
+            subsets[id(e)] = (d, np.random.default_rng(seed).choice(len(d["x_train"]), size=min(n_hold, len(d["x_train"])),
+                                                                  replace=False))  # fmt: skip
+
+        every = protocol.track_every or max(1, ests[0].steps // 10)
+        start = time.perf_counter()
+        fit_many(ests, [(d["x_train"], d["y_train"]) for _, _, d, _, _ in members], callback=track, callback_every=every)
+        train_share = (time.perf_counter() - start) / len(members)
+        for (i, _, d, checkpoint, base), est in zip(members, ests, strict=True):
+            t0 = time.perf_counter()
+            res = est.mutual_information(d["x_test"], d["y_test"])
+            estimates = {names[0]: {"estimate": res.mi, "stderr": res.mi_stderr, "mc_stderr": res.mi_mc_stderr},
+                         names[1]: {"estimate": res.mi_sigma, "stderr": res.mi_sigma_stderr,
+                                    "mc_stderr": res.mi_sigma_mc_stderr}}  # fmt: skip
+            other = {rule: est.mutual_information(d["x_test"], d["y_test"], small_t=rule) for rule in ("exact", "authors")}
+            out = base | {"exact": False, "estimates": estimates,
+                          "params": est.config(), "fit_info": est.fit_info, "loss_curve": curves[id(est)],
+                          "training_loss": [est.log.steps, est.log.losses], "small_t": est.small_t,
+                          "estimates_small_t": {rule: {names[0]: {"estimate": r.mi, "stderr": r.mi_stderr},
+                                                       names[1]: {"estimate": r.mi_sigma, "stderr": r.mi_sigma_stderr}}
+                                                for rule, r in other.items()}}  # fmt: skip
+            if checkpoint is not None:
+                folder, rel = checkpoint
+                (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+                est.save(folder / rel, include_data=False)
+                out["checkpoint"] = str(rel)
+            results[i] = out | {"seconds": train_share + time.perf_counter() - t0}
+    return results  # type: ignore[return-value]
 
 
 # =====================================================================================================
@@ -412,38 +455,65 @@ def _codes(n_images: int, ae_path: str) -> _Codes:
     return _Codes(load_autoencoder(ae_path), _images(n_images)[0])
 
 
-def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> dict:
-    """Encode the cell's images, fit its estimator (twice for test b), write the JSON atomically; returns it."""
+def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = None) -> list[dict]:
+    """Compute cells of one estimator and protocol together and write each cell's JSON atomically; returns the
+    payloads.  Each cell fits its estimator once (twice for test b: numerator and denominator); MINDE fits whose
+    data have one shape train together (:func:`_fit_minde`), each network the one it would be alone."""
     from .. import __version__
 
     torch.set_num_threads(1)
-    protocol = PROTOCOLS[cell.protocol]
+    if len({(c.estimator, c.protocol) for c in cells}) != 1:
+        raise ValueError(f"cells that run together need one estimator and protocol, got {[c.label() for c in cells]}")
+    protocol = PROTOCOLS[cells[0].protocol]
     ae_path = str(Path(autoencoder) if autoencoder is not None else AUTOENCODER_PATH)
     codes = _codes(protocol.n_images, ae_path)
     start, cpu_start = time.perf_counter(), time.process_time()
-    data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test)
-    if cell.test == "a" and cell.r == 0:
-        data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
-        data["num"]["y_test"] = data["num"]["y_test"][:, :0]
-    rel = cell.path(Path("."))
-    fits = {role: _fit_one(cell.estimator, protocol, cell.seed, d, (models_dir(root), rel.with_suffix(f".{role}.pt")))
-            for role, d in data.items()}  # fmt: skip
-    ratio = None
-    if cell.test == "b":
-        ratio = {n: _ratio(fits["num"]["estimates"][n], fits["den"]["estimates"][n]) for n in fits["num"]["estimates"]}
+    jobs = []  # (cell index, role, seed, data, checkpoint)
+    for i, cell in enumerate(cells):
+        data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test)
+        if cell.test == "a" and cell.r == 0:
+            data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
+            data["num"]["y_test"] = data["num"]["y_test"][:, :0]
+        rel = cell.path(Path("."))
+        jobs += [(i, role, cell.seed, d, (models_dir(root), rel.with_suffix(f".{role}.pt"))) for role, d in data.items()]
+    estimator = cells[0].estimator
+    if estimator.startswith("MINDE"):
+        fitted = _fit_minde(estimator, protocol, [(seed, d, ckpt) for _, _, seed, d, ckpt in jobs])
+    else:
+        fitted = [_fit_one(estimator, protocol, seed, d, ckpt) for _, _, seed, d, ckpt in jobs]
+    fits: list[dict] = [{} for _ in cells]
+    for (i, role, *_), fit in zip(jobs, fitted, strict=True):
+        fits[i][role] = fit
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    fit_seconds = [sum(f["seconds"] for f in cell_fits.values()) for cell_fits in fits]
+    total = sum(fit_seconds)
     model = codes.model
-    payload = {
-        "test": cell.test, "estimator": cell.estimator, "r": cell.r, "k": K if cell.test == "b" else None,
-        "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r),
-        "n_images": protocol.n_images, "n_test": protocol.n_test, "n_train": protocol.n_images - protocol.n_test,
-        "fits": fits, "ratio": ratio,
-        "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
-        "autoencoder": {"path": os.path.relpath(ae_path, REPO), "sha256": model.info.get("sha256")},
-        "mnist_source": _images(protocol.n_images)[1],
-        "minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }  # fmt: skip
-    return write_cell_result(cell.path(root), payload)
+    payloads = []
+    for cell, cell_fits, own in zip(cells, fits, fit_seconds, strict=True):
+        share = own / total if total > 0 else 1 / len(cells)  # the cell's part of the unit's time
+        ratio = None
+        if cell.test == "b":
+            ratio = {n: _ratio(cell_fits["num"]["estimates"][n], cell_fits["den"]["estimates"][n])
+                     for n in cell_fits["num"]["estimates"]}  # fmt: skip
+        payload = {
+            "test": cell.test, "estimator": cell.estimator, "r": cell.r, "k": K if cell.test == "b" else None,
+            "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r),
+            "n_images": protocol.n_images, "n_test": protocol.n_test, "n_train": protocol.n_images - protocol.n_test,
+            "fits": cell_fits, "ratio": ratio,
+            "seconds": seconds * share, "cpu_seconds": cpu * share,
+            "trained_together": {"cells": [c.label() for c in cells], "seconds": seconds, "cpu_seconds": cpu},
+            "autoencoder": {"path": os.path.relpath(ae_path, REPO), "sha256": model.info.get("sha256")},
+            "mnist_source": _images(protocol.n_images)[1],
+            "minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }  # fmt: skip
+        payloads.append(write_cell_result(cell.path(root), payload))
+    return payloads
+
+
+def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> dict:
+    """Compute one cell alone and write its JSON; returns the payload."""
+    return run_cells([cell], root, autoencoder)[0]
 
 
 def _quantities(test: str, r: int) -> dict[str, str]:
@@ -464,8 +534,24 @@ def _ratio(num: dict, den: dict) -> dict:
     return {"estimate": value, "stderr": se}
 
 
-def _run_cells(cells: list[Cell], root: Path, autoencoder: str | None) -> list[dict]:
-    return [run_cell(c, root, autoencoder) for c in cells]
+def units_for(cells: Iterable[Cell], group_size: int = 8, autoencoder: str | None = None) -> list[Unit]:
+    """The cells as units of work: MINDE cells of one estimator and test in groups of up to ``group_size`` (their
+    fits train together), each baseline cell alone."""
+    units, groups = [], {}
+    for c in cells:
+        if c.estimator.startswith("MINDE") and group_size > 1:
+            groups.setdefault((c.estimator, c.protocol, c.test), []).append(c)
+        else:
+            units.append(Unit(run_cells, [c], args=(autoencoder,), cost=_cost(c)))
+    for members in groups.values():
+        for i in range(0, len(members), group_size):
+            chunk = members[i : i + group_size]
+            units.append(Unit(run_cells, chunk, args=(autoencoder,), cost=sum(map(_cost, chunk))))
+    return units
+
+
+def _cost(cell: Cell) -> float:
+    return 2.0 if cell.test == "b" else 1.0
 
 
 def _check_protocols(cells: list[Cell], root: Path) -> None:
@@ -482,10 +568,12 @@ def _check_protocols(cells: list[Cell], root: Path) -> None:
 
 
 def run_grid(
-    cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None
+    cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None,
+    group_size: int = 8,
 ) -> list[dict]:
     """Run the unfinished cells through ``minde.experiments.runner`` (claims, resuming, no orphan workers), ``jobs`` worker
-    processes with one torch thread each; returns the payloads computed by this call."""
+    processes with one torch thread each, MINDE cells in groups of up to ``group_size`` (:func:`units_for`); returns
+    the payloads computed by this call."""
     root = Path(root)
     if not cells:
         raise ValueError("the grid is empty: no cells to run")
@@ -496,8 +584,8 @@ def run_grid(
         shown = ", ".join(f"{k} {v['estimate']:.3f}" for k, v in payload["fits"]["num"]["estimates"].items())
         return f"{cell.test} r={cell.r} seed={cell.seed} | {shown} | {payload['seconds']:.0f}s"
 
-    units = [Unit(_run_cells, [c], args=(ae,), cost=2.0 if c.test == "b" else 1.0) for c in cells]
-    return run_units(units, root, jobs=jobs, progress=progress, report=report if progress else None)
+    return run_units(units_for(cells, group_size, ae), root, jobs=jobs, progress=progress,
+                     report=report if progress else None)
 
 
 # =====================================================================================================
@@ -699,6 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--estimators", default="MINDE-C,MINDE-J,InfoNCE,NWJ", help=f"from {', '.join(ESTIMATORS)}")
     run.add_argument("--seeds", default="0-2", help="e.g. 0-2 or 0,1")
     run.add_argument("--jobs", type=int, default=1)
+    run.add_argument("--group-size", type=int, default=8, help="MINDE cells of one test trained together (1: one at a time)")
     run.add_argument("--results-dir", type=Path, default=None, help="default: data/results/mnist-consistency[-<protocol>]")
     run.add_argument("--no-progress", action="store_true")
     summ = sub.add_parser("summary", help="rebuild summary.csv and print the ratios and verdicts")
@@ -739,9 +828,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.jobs < 1:
             raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+        if args.group_size < 1:
+            raise ValueError(f"--group-size must be at least 1, got {args.group_size}")
         cells = make_grid(args.tests.split(","), _parse_ints(args.rows, "rows"), args.estimators.split(","),
                           parse_seeds(args.seeds), protocol)  # fmt: skip
-        run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress)
+        run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress, group_size=args.group_size)
         print(summarize(root))
         _print_verdicts(root)
         return 0

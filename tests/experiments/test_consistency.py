@@ -203,6 +203,29 @@ def test_same_seed_same_numbers_also_in_worker_processes(tmp_path):
     assert next(p for p in pooled if p["estimator"] == "MINDE-J")["fits"]["num"]["estimates"] == first
 
 
+def test_cells_trained_together_are_the_cells_trained_alone(tmp_path):
+    """MINDE cells of one test run as one unit (their fits of one shape stacked, `fit_many`): each cell's estimates,
+    loss curve and checkpoint are those of the cell run alone, up to float rounding; the unit's time is shared out."""
+    cells = [cs.Cell(0, "b", 4, "MINDE-C", "smoke"), cs.Cell(1, "b", 4, "MINDE-C", "smoke"),
+             cs.Cell(0, "b", 8, "MINDE-C", "smoke")]  # fmt: skip
+    units = cs.units_for(cells + [cs.Cell(0, "b", 4, "NWJ", "smoke")], group_size=2)
+    assert sorted(len(u.cells) for u in units) == [1, 1, 2]  # MINDE-C in groups of <= 2, the baseline alone
+    together = cs.run_cells(cells, tmp_path / "together")
+    for cell, grouped in zip(cells, together, strict=True):
+        alone = cs.run_cell(cell, tmp_path / "alone")
+        assert grouped["trained_together"]["cells"] == [c.label() for c in cells]
+        for role in ("num", "den"):
+            g, a = grouped["fits"][role], alone["fits"][role]
+            for name, value in a["estimates"].items():
+                assert g["estimates"][name]["estimate"] == pytest.approx(value["estimate"], abs=1e-4), (cell, role, name)
+            assert g["loss_curve"]["step"] == a["loss_curve"]["step"]
+            np.testing.assert_allclose(g["loss_curve"]["heldout"], a["loss_curve"]["heldout"], rtol=1e-4)
+            assert (tmp_path / "together" / "_models" / g["checkpoint"]).is_file()
+    assert sum(p["cpu_seconds"] for p in together) == pytest.approx(together[0]["trained_together"]["cpu_seconds"])
+    with pytest.raises(ValueError, match="one estimator and protocol"):
+        cs.run_cells([cells[0], cs.Cell(0, "b", 4, "MINDE-J", "smoke")], tmp_path / "mixed")
+
+
 def test_figures_draw(model, images):
     import matplotlib
 
