@@ -1,6 +1,7 @@
 """MNIST self-consistency tests (the paper's Figure 2; after Song & Ermon, ICLR 2020).
 
     python -m minde.consistency autoencoder     # train and cache the autoencoder (data/mnist/, ~3 CPU-minutes)
+    python -m minde.consistency autoencoders-per-row --rows 1-28   # the authors' one-per-crop-level autoencoders
     python -m minde.consistency run --protocol cpu --tests a,b,c --rows 0,4,8,12,16,20,24,28 \\
         --estimators MINDE-C,MINDE-J,InfoNCE,NWJ --seeds 0-2 --jobs 2
     python -m minde.consistency summary         # rebuild summary.csv and print the verdicts
@@ -30,6 +31,13 @@ distinct images and distinct codes, written to ``data/mnist/AUTOENCODER.md`` by 
 trained on all 10 000 digits (the MI estimators split the codes into train and test themselves; the autoencoder
 never sees their criterion).  Seeded, one torch thread: the same seed gives the same file bytes on one machine;
 its SHA-256 is pinned in :data:`AUTOENCODER_SHA256`.
+
+**The authors' representation, for comparison** (protocol ``cpu-per-row``; results in
+``data/results/mnist-consistency-cpu-per-row``).  Their code trains one autoencoder per crop level r on B_r alone
+(A's code from the r = 28 one; recipe :data:`~minde.experiments.autoencoder.PER_ROW_RECIPE`, trained by
+``python -m minde.consistency autoencoders-per-row``, not shipped), and its test (b) numerator is
+I([A, A]; [B_{r+k}, B_r]) with A's code duplicated.  Then B_r and B_{r+k} are read by different encoders, so the
+data-processing inequality holds for the images but not necessarily for their codes; notebook 07 shows both.
 
 **I(A; A).**  A's code is a deterministic function of A, so I(A; A) is infinite (a continuous variable with
 itself); every estimator nevertheless returns a finite number (MINDE: the score difference is integrated down to
@@ -86,7 +94,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -98,15 +106,20 @@ from .autoencoder import (
     AUTOENCODER_RECIPE,
     AUTOENCODER_SHA256,
     HEIGHT,
+    LATENT,
+    PER_ROW_FOLDER,
+    PER_ROW_RECIPE,
     Autoencoder,
     autoencoder_bytes,
     autoencoder_markdown,
     check_row,
     encode,
     load_autoencoder,
+    load_per_row,
     reconstruction_report,
     save_autoencoder,
     train_autoencoder,
+    train_per_row,
 )
 from .mnist import load_mnist
 from .runner import (
@@ -194,7 +207,7 @@ def pair_within(train: np.ndarray, test: np.ndarray, seed: int) -> tuple[np.ndar
 
 
 class _Codes:
-    """Codes of B_r of a fixed image set, computed once per r."""
+    """Codes of B_r of a fixed image set from the shared autoencoder, computed once per r."""
 
     def __init__(self, model: Autoencoder, images: np.ndarray) -> None:
         self.model, self.images, self._cache = model, images, {}
@@ -204,11 +217,43 @@ class _Codes:
             self._cache[r] = encode(self.model, self.images, r)
         return self._cache[r]
 
+    def provenance(self, rows: Iterable[int] = ()) -> dict:
+        return {"path": os.path.relpath(self.model.info.get("path", AUTOENCODER_PATH), REPO),
+                "sha256": self.model.info.get("sha256")}  # fmt: skip
 
-def cell_data(test: str, r: int, codes, seed: int, n_test: int) -> dict[str, dict[str, np.ndarray]]:
+
+class _PerRowCodes:
+    """Codes of B_r from the authors' autoencoder of crop level r (A = B_28 from the r = 28 one); B_0, the blank
+    image, has the constant code 0."""
+
+    def __init__(self, images: np.ndarray, folder: str | Path = PER_ROW_FOLDER) -> None:
+        self.images, self.folder, self._cache, self.used = images, Path(folder), {}, {}
+
+    def __call__(self, r: int) -> np.ndarray:
+        if r not in self._cache:
+            if r == 0:
+                self._cache[r] = np.zeros((len(self.images), LATENT), dtype=np.float32)
+            else:
+                model = load_per_row(r, self.folder)
+                self.used[r] = model.info["sha256"]
+                self._cache[r] = encode(model, self.images, r)
+        return self._cache[r]
+
+    def provenance(self, rows: Iterable[int] = ()) -> dict:
+        """The folder and the SHA-256 of the autoencoder of each of ``rows`` (those that have one: r >= 1)."""
+        for r in rows:
+            self(r)
+        return {"per_row": os.path.relpath(self.folder, REPO),
+                "sha256": {str(r): self.used[r] for r in sorted(set(rows)) if r in self.used}}  # fmt: skip
+
+
+def cell_data(
+    test: str, r: int, codes, seed: int, n_test: int, duplicate_a: bool = False
+) -> dict[str, dict[str, np.ndarray]]:
     """The (x, y) pairs of one cell: ``{"num": {...}, "den": {...}}`` (``den`` only for test b), each with
     ``x_train``, ``y_train``, ``x_test``, ``y_test`` (codes; float32).  ``codes(r)`` returns the (n, 16) codes of
-    B_r for every image.  Rows follow the seed's split (:func:`split_indices`); test c pairs within each split."""
+    B_r for every image.  Rows follow the seed's split (:func:`split_indices`); test c pairs within each split.
+    ``duplicate_a``: test b's numerator as the authors' code computes it, I([A, A]; [B_{r+k}, B_r])."""
     test = _check_test(test)
     r = check_row(r, valid_rows(test).start, valid_rows(test).stop - 1)
     a = codes(HEIGHT)
@@ -220,7 +265,8 @@ def cell_data(test: str, r: int, codes, seed: int, n_test: int) -> dict[str, dic
     if test == "a":
         return {"num": parts(a, codes(r))}
     if test == "b":
-        return {"num": parts(a, np.concatenate([codes(r + K), codes(r)], 1)), "den": parts(a, codes(r + K))}
+        x = np.concatenate([a, a], 1) if duplicate_a else a
+        return {"num": parts(x, np.concatenate([codes(r + K), codes(r)], 1)), "den": parts(a, codes(r + K))}
     p_train, p_test = pair_within(train, held, seed)
     b = codes(r)
     return {"num": {
@@ -251,6 +297,9 @@ class Protocol:
     baselines: dict = field(default_factory=dict)
     track_every: int = 0  # held-out denoising loss recorded every this many steps (0: 10 points per run)
     description: str = ""
+    #: "shared" (one autoencoder for every r, this package's design) or "per-row" (the authors' representation:
+    #: one autoencoder per crop level, and test b's numerator with A duplicated, as in their code)
+    encoders: str = "shared"
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -268,6 +317,13 @@ PROTOCOLS: dict[str, Protocol] = {
         description="all 10 000 digits, 8 000 / 2 000 split; see the module docstring for the budget",
     ),
 }  # fmt: skip
+PROTOCOLS["cpu-per-row"] = replace(
+    PROTOCOLS["cpu"], name="cpu-per-row", encoders="per-row",
+    description="the cpu budget on the authors' representation: one autoencoder per crop level "
+                "(autoencoders-per-row), test b as I([A, A]; [B_{r+k}, B_r])",
+)  # fmt: skip
+PROTOCOLS["smoke-per-row"] = replace(PROTOCOLS["smoke"], name="smoke-per-row", encoders="per-row",
+                                     description="the smoke budget on per-row autoencoders")  # fmt: skip
 
 #: Estimator names accepted by the runner.
 ESTIMATORS: tuple[str, ...] = ("MINDE-C", "MINDE-J", "InfoNCE", "NWJ", "DV", "MINE")
@@ -451,7 +507,11 @@ def _images(n_images: int) -> tuple[np.ndarray, str]:
 
 
 @functools.lru_cache(maxsize=2)
-def _codes(n_images: int, ae_path: str) -> _Codes:
+def _codes(n_images: int, ae_path: str, encoders: str = "shared") -> _Codes | _PerRowCodes:
+    """The codes of the protocol's images: from the shared autoencoder at ``ae_path``, or (``encoders="per-row"``)
+    from the per-row autoencoders in the folder ``ae_path``."""
+    if encoders == "per-row":
+        return _PerRowCodes(_images(n_images)[0], ae_path)
     return _Codes(load_autoencoder(ae_path), _images(n_images)[0])
 
 
@@ -465,12 +525,14 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
     if len({(c.estimator, c.protocol) for c in cells}) != 1:
         raise ValueError(f"cells that run together need one estimator and protocol, got {[c.label() for c in cells]}")
     protocol = PROTOCOLS[cells[0].protocol]
-    ae_path = str(Path(autoencoder) if autoencoder is not None else AUTOENCODER_PATH)
-    codes = _codes(protocol.n_images, ae_path)
+    per_row = protocol.encoders == "per-row"
+    default = PER_ROW_FOLDER if per_row else AUTOENCODER_PATH
+    ae_path = str(Path(autoencoder) if autoencoder is not None else default)
+    codes = _codes(protocol.n_images, ae_path, protocol.encoders)
     start, cpu_start = time.perf_counter(), time.process_time()
     jobs = []  # (cell index, role, seed, data, checkpoint)
     for i, cell in enumerate(cells):
-        data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test)
+        data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test, duplicate_a=per_row)
         if cell.test == "a" and cell.r == 0:
             data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
             data["num"]["y_test"] = data["num"]["y_test"][:, :0]
@@ -487,7 +549,6 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     fit_seconds = [sum(f["seconds"] for f in cell_fits.values()) for cell_fits in fits]
     total = sum(fit_seconds)
-    model = codes.model
     payloads = []
     for cell, cell_fits, own in zip(cells, fits, fit_seconds, strict=True):
         share = own / total if total > 0 else 1 / len(cells)  # the cell's part of the unit's time
@@ -497,12 +558,12 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
                      for n in cell_fits["num"]["estimates"]}  # fmt: skip
         payload = {
             "test": cell.test, "estimator": cell.estimator, "r": cell.r, "k": K if cell.test == "b" else None,
-            "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r),
+            "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r, per_row),
             "n_images": protocol.n_images, "n_test": protocol.n_test, "n_train": protocol.n_images - protocol.n_test,
             "fits": cell_fits, "ratio": ratio,
             "seconds": seconds * share, "cpu_seconds": cpu * share,
             "trained_together": {"cells": [c.label() for c in cells], "seconds": seconds, "cpu_seconds": cpu},
-            "autoencoder": {"path": os.path.relpath(ae_path, REPO), "sha256": model.info.get("sha256")},
+            "autoencoder": codes.provenance(_rows_used(cell)), "encoders": protocol.encoders,
             "mnist_source": _images(protocol.n_images)[1],
             "minde_version": __version__, "git_commit": git_commit(), "machine": machine(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -516,11 +577,17 @@ def run_cell(cell: Cell, root: Path, autoencoder: str | Path | None = None) -> d
     return run_cells([cell], root, autoencoder)[0]
 
 
-def _quantities(test: str, r: int) -> dict[str, str]:
+def _rows_used(cell: Cell) -> list[int]:
+    """The crop levels whose codes a cell reads: A = B_28, B_r, and B_{r+k} for test b."""
+    return sorted({HEIGHT, cell.r} | ({cell.r + K} if cell.test == "b" else set()))
+
+
+def _quantities(test: str, r: int, duplicate_a: bool = False) -> dict[str, str]:
     if test == "a":
         return {"num": f"I(A; B_{r})", "den": "I(A; A) = the cell r = 28"}
     if test == "b":
-        return {"num": f"I(A; [B_{r + K}, B_{r}])", "den": f"I(A; B_{r + K})"}
+        a = "[A, A]" if duplicate_a else "A"
+        return {"num": f"I({a}; [B_{r + K}, B_{r}])", "den": f"I(A; B_{r + K})"}
     return {"num": f"I([A1, A2]; [B1_{r}, B2_{r}])", "den": f"I(A1; B1_{r}) = test a, r = {r}"}
 
 
@@ -780,6 +847,10 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in AUTOENCODER_RECIPE.items():
         ae.add_argument(f"--{k.replace('_', '-')}", type=type(v), default=v)
     ae.add_argument("--out", type=Path, default=AUTOENCODER_PATH)
+    pr = sub.add_parser("autoencoders-per-row",
+                        help="train (or keep) the authors' per-crop-level autoencoders in data/mnist/per-row/")  # fmt: skip
+    pr.add_argument("--rows", default="1-28", help="crop levels, e.g. 1-28 or 1,4,5")
+    pr.add_argument("--folder", type=Path, default=PER_ROW_FOLDER)
     run = sub.add_parser("run", help="run (or resume) a grid of cells")
     run.add_argument("--protocol", default="cpu", help=f"one of {', '.join(PROTOCOLS)}")
     run.add_argument("--tests", default="a,b,c")
@@ -804,6 +875,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"protocol {p.name}: {p.n_images} images, {p.n_test} held out; MINDE {p.minde}; baselines {p.baselines}")
         print(f"criteria: (a) drops <= max({N_SE:g} se, {MONOTONE_TOL}), <= {CAP} everywhere, >= {REACH} at the largest r < 28; "
               f"(b) |ratio - 1| <= {BANDS['b']}; (c) |ratio - 2| <= {BANDS['c']}")  # fmt: skip
+        return 0
+    if args.command == "autoencoders-per-row":
+        try:
+            rows = _parse_ints(args.rows, "rows")
+            shas = train_per_row(load_mnist().images, rows, args.folder, progress=True)
+        except ValueError as exc:
+            print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{len(shas)} per-row autoencoders in {args.folder} (recipe {PER_ROW_RECIPE})")
         return 0
     if args.command == "autoencoder":
         images = load_mnist().images

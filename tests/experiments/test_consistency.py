@@ -226,6 +226,31 @@ def test_cells_trained_together_are_the_cells_trained_alone(tmp_path):
         cs.run_cells([cells[0], cs.Cell(0, "b", 4, "MINDE-J", "smoke")], tmp_path / "mixed")
 
 
+def test_per_row_protocol_uses_one_autoencoder_per_crop_level(images, tmp_path):
+    """The authors' representation: codes of B_r from the autoencoder trained on B_r alone; test b's numerator
+    with A duplicated; each cell records the hash of every autoencoder it read."""
+    from minde.experiments import autoencoder as ae
+
+    folder = tmp_path / "per-row"
+    recipe = ae.PER_ROW_RECIPE | {"steps": 30}
+    shas = ae.train_per_row(images[:500], [4, 7, 28], folder, recipe=recipe)
+    assert sorted(shas) == [4, 7, 28] and ae.train_per_row(images[:500], [4], folder, recipe=recipe) == {4: shas[4]}
+    model = ae.load_per_row(7, folder)
+    assert model.info["rows"] == 7 and "B_7" in model.info["truncation"] and model.info["optimizer"] == "Adam with amsgrad"
+    with pytest.raises(FileNotFoundError, match="autoencoders-per-row"):
+        ae.load_per_row(5, folder)
+    codes = cs._PerRowCodes(images[::20], folder)
+    assert not np.allclose(codes(7), cs.encode(ae.load_per_row(28, folder), images[::20], 7))  # its own encoder
+    assert (codes(0) == 0).all()
+    d = cs.cell_data("b", 4, codes, 0, 100, duplicate_a=True)
+    assert d["num"]["x_train"].shape[1] == 32 and (d["num"]["x_train"][:, :16] == d["num"]["x_train"][:, 16:]).all()
+    assert d["den"]["x_train"].shape[1] == 16
+    payload = cs.run_cell(cs.Cell(0, "b", 4, "MINDE-C", "smoke-per-row"), tmp_path / "res", autoencoder=folder)
+    assert payload["encoders"] == "per-row" and payload["quantities"]["num"] == "I([A, A]; [B_7, B_4])"
+    assert payload["autoencoder"]["sha256"] == {str(r): shas[r] for r in (4, 7, 28)}
+    assert payload["fits"]["num"]["dim_x"] == 32
+
+
 def test_figures_draw(model, images):
     import matplotlib
 
