@@ -23,6 +23,10 @@ run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MIND
 # issue 16: the MNIST consistency tests on the 0.2 estimator (MINDE cells; the baselines' cells are unchanged)
 "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
+# issue 18: Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated), MINDE-C
+"$PY" -m minde.consistency autoencoders-per-row --rows 4,7,8,11,12,15,16,19,20,23,24,27,28
+"$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
+    --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
 # issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
 run --experiment ablations-cpu --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set "ema_ablation=('raw', 0.9999)"
 # issue 20: bfloat16 autocast, paired with the float32 networks of minde-cpu seed 0 (same cells, same seeds)
