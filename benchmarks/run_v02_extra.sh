@@ -24,7 +24,9 @@ run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MIND
 "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
 # issue 18: Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated), MINDE-C
-"$PY" -m minde.consistency autoencoders-per-row --rows 4,7,8,11,12,15,16,19,20,23,24,27,28
+"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28 & ae1=$!   # two processes, one per core
+"$PY" -m minde.consistency autoencoders-per-row --rows 7,11,15,19,23,27 & ae2=$!
+wait "$ae1" && wait "$ae2"
 "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
 # issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
