@@ -34,7 +34,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests
 
 notebooks-test: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+	env -u MINDE_CHECKS $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
 test: lint unit notebooks-test
 

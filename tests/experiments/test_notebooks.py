@@ -272,6 +272,19 @@ def test_check_helpers_tie_prose_to_computed_numbers(capsys):
         stated_tolerance("about 3")
 
 
+def test_check_report_mode_lists_every_mismatch_without_stopping(capsys, monkeypatch):
+    from minde.experiments.notebooks import CHECKS_ENV, check, check_range
+
+    monkeypatch.setenv(CHECKS_ENV, "report")
+    assert check(0.253, "0.03", "half of the draws") == 0.253
+    assert check_range(3.0, "at least ten times", low=10) == 3.0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == ["MISMATCH half of the draws", "MISMATCH at least ten times"]
+    monkeypatch.delenv(CHECKS_ENV)
+    with pytest.raises(AssertionError, match="update the prose"):
+        check(0.253, "0.03", "half of the draws")
+
+
 def _resolve(dotted: str) -> bool:
     """True when `dotted` (``minde.a.b.c``) names a module, or an attribute reached from the longest importable
     module prefix."""
