@@ -52,6 +52,7 @@ README_EXPERIMENTS: dict[str, str | tuple[str, ...]] = {
     "baselines": "baselines-10k",
     "small_sample": ("minde-10k", "minde-10k-beyond"),
     "candidates": "beyond-cpu",
+    "null": "minde-null",
 }
 #: The two models averaged into the ensemble row (``MINDEEnsemble``), and the two whose single models are compared
 #: on the heavy-tailed tasks.
@@ -232,6 +233,30 @@ def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: b
             "the default inputs and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
 
 
+def _null_floor(results_dir: str | Path | None, rebuild: bool) -> str | None:
+    """What each form estimates when X and Y are independent (the null experiment: true MI 0): per task, the mean
+    over seeds and the largest single model; None when the experiment has not run."""
+    name = str(README_EXPERIMENTS["null"])
+    null = _load(name, results_dir, rebuild)
+    if null is None:
+        return None
+    info = experiment_overview(name, results_dir)
+    tasks = list(dict.fromkeys(null.sort_values(["dim_x", "task"])["task"])) if "dim_x" in null else sorted(set(null["task"]))
+    forms = list(dict.fromkeys(null["estimator"]))
+    dims = null.groupby("task")[["dim_x", "dim_y"]].first() if {"dim_x", "dim_y"} <= set(null.columns) else None
+    label = {t: (f"{dims.loc[t, 'dim_x']} x {dims.loc[t, 'dim_y']}" if dims is not None else f"`{t}`") for t in tasks}
+    rows = []
+    for form in forms:
+        g = null[null["estimator"] == form].groupby("task")["estimate"]
+        mean, top = g.mean(), g.max()
+        rows.append([f"`{form}`", *(f"{mean[t]:+.3f} ({top[t]:+.3f})" if t in mean else "—" for t in tasks)])
+    header = ["form", *(f"{label[t]} independent Gaussians" for t in tasks)]
+    return (f"On independent data (true MI 0; `{name}`, version {', '.join(info['versions'])}, `{info['protocols']}` "
+            f"protocol, seeds {info['seeds']}, {info['models']} models) each form's estimate, mean over seeds (largest "
+            "single model): the floor below which an estimate cannot be told from zero at this budget.  On your own data "
+            "`MINDE.null_estimates` measures it with shuffled pairs:\n\n" + _table(header, rows))  # fmt: skip
+
+
 def results_block(results_dir: str | Path | None = None, rebuild: bool = False) -> str:
     """The README's results, in markdown, from the experiments of :data:`README_EXPERIMENTS` (``rebuild``: rebuild
     their summary.csv files from the JSON files first; by default they are read as they are and nothing is written)."""
@@ -258,6 +283,9 @@ def results_block(results_dir: str | Path | None = None, rebuild: bool = False) 
         parts.append(_misses(bench))
         if set(bench["task"].map(task_info()["base"])) & {HEAVY_TAILS}:
             parts.append(_heavy_tails(bench, results_dir, rebuild))
+    null = _null_floor(results_dir, rebuild)
+    if null is not None:
+        parts.append(null)
     parts.append("Notebooks 05, 08 and 09 discuss these results; notebook 09 also the uncertainty intervals.")
     return "\n\n".join(_wrap(chunk) for p in parts for chunk in p.split("\n\n"))
 
