@@ -236,15 +236,19 @@ def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: b
 def _null_floor(results_dir: str | Path | None, rebuild: bool) -> str | None:
     """What each form estimates when X and Y are independent (the null experiment: true MI 0): per task, the mean
     over seeds and the largest single model; None when the experiment has not run."""
+    if "null" not in README_EXPERIMENTS:
+        return None
     name = str(README_EXPERIMENTS["null"])
     null = _load(name, results_dir, rebuild)
     if null is None:
         return None
+    from ..benchmark.tasks import get_task
+
     info = experiment_overview(name, results_dir)
-    tasks = list(dict.fromkeys(null.sort_values(["dim_x", "task"])["task"])) if "dim_x" in null else sorted(set(null["task"]))
-    forms = list(dict.fromkeys(null["estimator"]))
-    dims = null.groupby("task")[["dim_x", "dim_y"]].first() if {"dim_x", "dim_y"} <= set(null.columns) else None
-    label = {t: (f"{dims.loc[t, 'dim_x']} x {dims.loc[t, 'dim_y']}" if dims is not None else f"`{t}`") for t in tasks}
+    shape = {t: (get_task(t).dim_x, get_task(t).dim_y) for t in set(null["task"])}
+    tasks = sorted(shape, key=lambda t: (shape[t], t))
+    label = {t: f"{shape[t][0]} x {shape[t][1]}" for t in tasks}
+    forms = sorted(set(null["estimator"]), key=lambda e: (_form(e).replace("(sigma)", "~"), e))
     rows = []
     for form in forms:
         g = null[null["estimator"] == form].groupby("task")["estimate"]

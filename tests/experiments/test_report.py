@@ -71,6 +71,27 @@ def test_results_block_reads_whatever_the_experiments_hold(tmp_path, monkeypatch
     assert "absent" not in block and "8 trained models, seeds 0,1" in block
     assert "`spiral-multinormal-sparse-3-3-2-2.0`" in block  # CCA misses the spiral, so the task is listed
     assert "Student-t" not in block  # no heavy-tailed task in this grid
+    assert "independent data" not in block  # no null experiment named
+
+
+def test_results_block_shows_the_null_floor_of_each_form(tmp_path, monkeypatch):
+    """The null experiment's table: per form and task, the mean over seeds and the largest single estimate."""
+    from minde.experiments import grid as ex
+    from minde.experiments.results import load_experiment
+
+    tasks = ["multinormal-sparse-1-1-0-0.0", "multinormal-sparse-2-2-0-0.0"]
+    ex.run_grid(ex.make_grid(tasks, ["KSG", "CCA"], [0, 1], "smoke"), tmp_path / "null", progress=False)
+    monkeypatch.setattr(report, "README_EXPERIMENTS", {"benchmark": "absent", "baselines": "absent",
+                                                       "small_sample": ("absent",), "candidates": "absent",
+                                                       "null": "null"})  # fmt: skip
+    block = report.results_block(tmp_path, rebuild=True)
+    assert "1 x 1 independent Gaussians" in block and "2 x 2 independent Gaussians" in block
+    df = load_experiment("null", tmp_path)
+    for est in ("KSG", "CCA"):
+        row = next(line for line in block.splitlines() if line.startswith(f"| `{est}` |"))
+        g = df[df["estimator"] == est].groupby("task")["estimate"]
+        assert [c.strip() for c in row.strip("|").split("|")][1:] == [
+            f"{g.mean()[t]:+.3f} ({g.max()[t]:+.3f})" for t in tasks]
 
 
 def test_check_command_fails_on_a_stale_block(tmp_path, monkeypatch, capsys):
