@@ -26,7 +26,8 @@ __all__ = [
     "coverage",
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
     "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
-    "ensemble_intervals", "seed_text", "small_t_rules", "compare_runs", "evaluation_spread", "cost_accuracy",
+    "ensemble_intervals", "seed_text", "small_t_rules", "evaluation_variants", "compare_runs", "evaluation_spread",
+    "cost_accuracy",
 ]  # fmt: skip
 
 #: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
@@ -402,17 +403,38 @@ def small_t_rules(experiment: str | Path, results_dir: str | Path | None = None)
     """Per MINDE cell and form, the estimate under each small-t rule on the *same* trained network (recorded by the
     runner since 0.2: ``estimates`` under "hold", ``estimates_small_t`` under "exact" and "authors"): columns task,
     estimator, seed, gt, hold, exact, authors (and their standard errors ``*_stderr``)."""
+    df = evaluation_variants(experiment, results_dir)
+    rules = [c for c in df.columns if c.startswith("small_t=") and not c.endswith("_stderr")]
+    if not rules:
+        return pd.DataFrame()
+    df = df.dropna(subset=rules, how="all")
+    names = {"estimate": "hold", "stderr": "hold_stderr"}
+    for c in rules:
+        rule = c.split("=", 1)[1]
+        names |= {c: rule, f"{c}_stderr": f"{rule}_stderr"}
+    return df[["task", "estimator", "seed", "gt", *names]].rename(columns=names).reset_index(drop=True)
+
+
+def evaluation_variants(experiment: str | Path, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """Per MINDE cell and form, the reported estimate next to every other evaluation of the *same* trained network
+    that the runner recorded: ``small_t=exact`` / ``small_t=authors`` (the other small-t rules), ``uniform_t``
+    (importance sampling of t switched off at evaluation only) and ``network=<name>`` (the other weights of an EMA
+    ablation, e.g. ``network=raw``).  Columns task, estimator, seed, gt, estimate, stderr, then ``<variant>`` and
+    ``<variant>_stderr`` for each variant present (NaN where a cell lacks it)."""
     rows = []
     for p in load_results(_experiment_dir(experiment, results_dir)):
-        other = p.get("estimates_small_t")
-        if not other:
+        if not p["estimator"].startswith("MINDE"):
             continue
+        variants = {f"small_t={rule}": est for rule, est in (p.get("estimates_small_t") or {}).items()}
+        if p.get("estimates_uniform_t"):
+            variants["uniform_t"] = p["estimates_uniform_t"]
+        variants |= {f"network={name}": est for name, est in (p.get("estimates_networks") or {}).items()}
         for name, e in p["estimates"].items():
-            row = {"task": p["task"], "estimator": name, "seed": p["seed"], "gt": p["gt"], "hold": e["estimate"],
-                   "hold_stderr": e.get("stderr")}  # fmt: skip
-            for rule, est in other.items():
-                row[rule] = est[name]["estimate"]
-                row[f"{rule}_stderr"] = est[name].get("stderr")
+            row = {"task": p["task"], "estimator": name, "seed": p["seed"], "gt": p["gt"], "estimate": e["estimate"],
+                   "stderr": e.get("stderr")}  # fmt: skip
+            for variant, est in variants.items():
+                row[variant] = est[name]["estimate"]
+                row[f"{variant}_stderr"] = est[name].get("stderr")
             rows.append(row)
     return pd.DataFrame(rows)
 

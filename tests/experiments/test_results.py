@@ -134,6 +134,29 @@ def test_sigma_sweeps_are_read_from_the_cells(tmp_path):
     assert sw["error"].to_numpy() == pytest.approx(sw["estimate"].to_numpy() - j["gt"])
 
 
+def test_evaluation_variants_put_every_evaluation_of_one_network_side_by_side(tmp_path):
+    """The runner's other evaluations of each network (small-t rules, uniform t, EMA alternatives) in one table;
+    small_t_rules is its small-t part."""
+    from minde.experiments import grid as ex
+    from minde.experiments.results import evaluation_variants, small_t_rules
+
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C", "CCA"], [0], "smoke", {"ema_ablation": ("raw",)})
+    ex.run_grid(cells, tmp_path / "x", progress=False)
+    v = evaluation_variants(tmp_path / "x")
+    p = next(q for q in ex.load_results(tmp_path / "x") if q["estimator"].startswith("MINDE-C"))
+    assert len(v) == 2 and set(v["estimator"]) == set(p["estimates"])  # two forms, the baseline left out
+    row = v.set_index("estimator").loc[next(iter(p["estimates"]))]
+    name = row.name
+    assert row["estimate"] == p["estimates"][name]["estimate"]
+    assert row["uniform_t"] == p["estimates_uniform_t"][name]["estimate"]
+    assert row["small_t=exact"] == p["estimates_small_t"]["exact"][name]["estimate"]
+    assert row["network=raw"] == p["estimates_networks"]["raw"][name]["estimate"]
+    rules = small_t_rules(tmp_path / "x")
+    assert list(rules.columns) == ["task", "estimator", "seed", "gt", "hold", "hold_stderr", "exact", "exact_stderr",
+                                   "authors", "authors_stderr"]  # fmt: skip
+    assert rules["hold"].tolist() == v["estimate"].tolist() and rules["exact"].tolist() == v["small_t=exact"].tolist()
+
+
 def test_intervals_use_mc_error_for_one_seed_and_seed_spread_for_several():
     from scipy import stats
 
