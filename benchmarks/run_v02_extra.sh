@@ -19,7 +19,9 @@ PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-2
 run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MINDE-J --seeds 0-2
 # issue 16/22: what rank-Gaussianisation fixes on the heavy tails: standardised 1-dof data put part of their MI below
 # t_eps = 1e-3, where the bounded estimator holds the integrand; train and integrate down to 1e-4 instead
-run --experiment beyond-cpu --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --seeds 0 --set "sde_kwargs={'t_eps': 1e-4}"
+# (beyond-cpu is already promoted to 0.2: these cells go straight into data/results/beyond-cpu)
+"$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment beyond-cpu \
+    --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --seeds 0 --set "sde_kwargs={'t_eps': 1e-4}"
 # issue 16: the MNIST consistency tests on the 0.2 estimator (MINDE cells; the baselines' cells are unchanged)
 "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
