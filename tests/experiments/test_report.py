@@ -94,6 +94,23 @@ def test_results_block_shows_the_null_floor_of_each_form(tmp_path, monkeypatch):
             f"{g.mean()[t]:+.3f} ({g.max()[t]:+.3f})" for t in tasks]
 
 
+def test_readme_null_floor_sentence_matches_the_null_experiment():
+    """The README's words on minde-null: negligible (<= 0.005 nats) for MINDE-C and both sigma forms, growing with
+    the dimension for MINDE-J's inside form, whose standard errors are far below that floor."""
+    from minde.benchmark.tasks import get_task
+    from minde.experiments.results import load_experiment
+
+    assert "grows with the dimension for MINDE-J's inside form" in " ".join((report.REPO / "README.md").read_text().split())
+    df = load_experiment("minde-null")
+    assert set(df["gt"]) == {0.0}
+    worst = df.groupby("estimator")["estimate"].apply(lambda e: e.abs().max())
+    assert (worst.drop("MINDE-J") <= 0.005).all() and worst["MINDE-J"] > 0.02
+    j = df[df["estimator"] == "MINDE-J"].assign(dim=lambda d: d["task"].map(lambda t: get_task(t).dim_x))
+    floor = j.groupby("dim")["estimate"].mean()
+    assert floor.is_monotonic_increasing and len(floor) == 3
+    assert (j["stderr"] < j["estimate"] / 10).all()
+
+
 def test_check_command_fails_on_a_stale_block(tmp_path, monkeypatch, capsys):
     readme = tmp_path / "README.md"
     readme.write_text("<!-- BEGIN generated: results -->\nstale\n<!-- END generated: results -->\n")
