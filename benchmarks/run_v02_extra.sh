@@ -32,10 +32,8 @@ wait "$ae1" && wait "$ae2"
 "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
 # issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
-# (into the 0.2 replicate while it is unpromoted, else into the promoted experiment)
-ABL_DIR=$INTO; [ -d "$INTO/ablations-cpu" ] || ABL_DIR=data/results
-"$PY" -m minde.experiments run --results-dir "$ABL_DIR" --jobs "${JOBS:-2}" --no-progress --experiment ablations-cpu \
-    --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --set "ema_ablation=('raw', 0.9999)"
+"$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment ablations-cpu-ema \
+    --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --seeds 0 --set "ema_ablation=('raw', 0.9999)"
 # issue 20: bfloat16 autocast, paired with the float32 networks of minde-cpu seed 0 (same cells, same seeds)
 run --experiment precision-bf16 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set precision=bfloat16
 # issue 20: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap)
