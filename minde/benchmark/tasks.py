@@ -274,8 +274,8 @@ def sparse_multinormal_task(dim: int = 3, strength: float = 2.0, n_interacting: 
     and the transform.  For K = 2 (nats; use :func:`sparse_strength_for_mi` for an evenly spaced MI grid):
 
     ===============  ======  ======  ======  ======  ======  ======  ======  ======  ======  ======
-    strength lambda   0.25    0.5     1       2       3       5       7       10      17.19   28.38
-    MI (nats)         0.0035  0.0408  0.2877  1.0217  1.6607  2.5844  3.2289  3.9269  5.0006  6.0001
+    strength lambda  0.25    0.5     1       2       3       5       7       10      17.19   28.38
+    MI (nats)        0.0035  0.0408  0.2877  1.0217  1.6607  2.5844  3.2289  3.9269  5.0006  6.0001
     ===============  ======  ======  ======  ======  ======  ======  ======  ======  ======  ======
 
     So strength in [0, ~17.2] spans MI from 0 to 5 nats, [0, ~28.4] up to 6 nats (MI ~ log(lambda^2 / 2) for large
