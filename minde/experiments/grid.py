@@ -486,10 +486,12 @@ def run_grid(
 # --- the cells of an existing experiment -----------------------------------------------------------
 def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterable[int] | None = None) -> list[Cell]:
     """The cells behind the results in ``root`` (task, estimator, seed, protocol, settings, sample size), optionally
-    only those of some estimators and seeds: to run the same grid again on other code (``replicate``)."""
+    only those of some estimators and seeds: to run the same grid again on other code (``replicate``).  A ValueError
+    names the MINDE cells whose protocol now gives another training configuration (e.g. more steps) than the one
+    their result recorded: replicating them would not rerun the same cells."""
     wanted_e = None if estimators is None else {_lookup(e, ESTIMATORS, "estimator") for e in estimators}
     wanted_s = None if seeds is None else set(seeds)
-    cells = []
+    cells, drift = [], []
     for payload in load_results(root):
         if wanted_e is not None and payload["estimator"] not in wanted_e:
             continue
@@ -498,9 +500,28 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
         p = PROTOCOLS[payload["protocol"]]
         total = payload["n_train"] + payload["n_test"]
         n_samples = None if total == p.n_train + p.n_test else total
-        cells.append(Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
-                          tuple(sorted(payload.get("settings", {}).items())), n_samples))  # fmt: skip
+        cell = Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
+                    tuple(sorted(payload.get("settings", {}).items())), n_samples)  # fmt: skip
+        if cell.is_minde:
+            drift.extend(_protocol_drift(cell, payload))
+        cells.append(cell)
+    if drift:
+        raise ValueError(f"{len(drift)} cell(s) would not be the same run again, because the protocol changed since "
+                         f"they ran: {'; '.join(drift[:3])}{' ...' if len(drift) > 3 else ''}; run them with "
+                         "`run --set KEY=VALUE` instead")  # fmt: skip
     return cells
+
+
+def _protocol_drift(cell: Cell, payload: dict) -> list[str]:
+    """How the training configuration the protocol now gives ``cell`` differs from the one its result recorded
+    (``params``): one "task estimator seed: key was X, now Y" line per key."""
+    from ..benchmark.tasks import get_task
+
+    task = get_task(cell.task)
+    now = PROTOCOLS[cell.protocol].minde_kwargs(task.dim_x + task.dim_y, cell.estimator[-1].lower()) | dict(cell.settings)
+    then = payload.get("params") or {}
+    return [f"{cell.label()}: {key} was {then[key]!r}, now {value!r}" for key, value in now.items()
+            if key in then and isinstance(value, int | float | str) and then[key] != value]  # fmt: skip
 
 
 # --- re-evaluation from checkpoints ----------------------------------------------------------------

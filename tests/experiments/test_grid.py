@@ -101,3 +101,21 @@ def test_cpu_protocol_gives_minde_j_more_steps_above_ten_dimensions():
     assert cpu.minde_kwargs(10, "j")["steps"] == cpu.minde_kwargs(50, "c")["steps"] == 40_000
     assert cpu.minde_kwargs(11, "j")["steps"] == 80_000
     assert cpu.minde_kwargs(11, "j")["batch_size"] == cpu.minde_kwargs(11, "c")["batch_size"] == 256
+
+
+def test_cells_of_gives_the_grid_back_and_refuses_cells_whose_protocol_changed(tmp_path):
+    """`replicate` reruns the cells behind an experiment; a cell the protocol would now train differently (here:
+    its recorded steps edited, as when the protocol gave MINDE-J more steps) is named, not silently rerun."""
+    import json
+
+    from minde.experiments import grid as ex
+
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C", "KSG"], [0, 1], "smoke")
+    ex.run_grid(cells, tmp_path / "x", progress=False)
+    assert set(ex.cells_of(tmp_path / "x")) == set(cells)
+    path = next(c for c in cells if c.is_minde).path(tmp_path / "x")
+    payload = json.loads(path.read_text())
+    payload["params"]["steps"] += 1
+    path.write_text(json.dumps(payload))
+    with pytest.raises(ValueError, match=r"1 cell\(s\) would not be the same run again.*steps was \d+, now \d+"):
+        ex.cells_of(tmp_path / "x")
