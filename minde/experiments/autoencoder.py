@@ -64,12 +64,12 @@ PER_ROW_RECIPE = {"steps": 15_625, "batch_size": 64, "lr": 1e-3, "lr_schedule": 
                   "amsgrad": True, "seed": 0}  # fmt: skip
 PER_ROW_FOLDER = REPO / "data" / "mnist" / "per-row"
 PER_ROW_COMMAND = ".venv/bin/python -m minde.consistency autoencoders-per-row"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def per_row_path(r: int, folder: str | Path = PER_ROW_FOLDER) -> Path:
     """Where the per-row autoencoder of crop level ``r`` (1..28) is kept."""
     return Path(folder) / f"autoencoder-{PIXELS}-{HIDDEN}-{LATENT}-r{check_row(r, 1, HEIGHT):02d}.npz"
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 class Autoencoder(nn.Module):

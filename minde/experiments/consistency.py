@@ -344,13 +344,9 @@ def _denoising_loss(est, x: torch.Tensor, y: torch.Tensor, seed: int, repeats: i
     return total / repeats
 
 
-def _fit_one(
-    estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray], checkpoint: tuple[Path, Path] | None = None
-) -> dict:
-    """Fit one estimator on one (x, y) pair; returns estimates, parameters and diagnostics.  A MINDE network is kept
-    at ``checkpoint`` = (models folder, path inside it), without its data (``cell_data`` re-creates them)."""
-    if estimator.startswith("MINDE"):
-        return _fit_minde(estimator, protocol, [(seed, d, checkpoint)])[0]
+def _fit_baseline(estimator: str, protocol: Protocol, seed: int, d: dict[str, np.ndarray]) -> dict:
+    """Fit one variational baseline on one (x, y) pair (it holds out its own split of all the rows); returns its
+    estimate, parameters and training history."""
     d, dropped = _drop_constant(d, "all")
     base = _fit_base(d, dropped)
     if d["y_train"].shape[1] == 0:
@@ -373,7 +369,8 @@ def _fit_base(d: dict[str, np.ndarray], dropped: int) -> dict:
 def _fit_minde(
     estimator: str, protocol: Protocol, jobs: list[tuple[int, dict[str, np.ndarray], tuple[Path, Path] | None]]
 ) -> list[dict]:
-    """Fit MINDE-C or MINDE-J on each ``(seed, data, checkpoint)`` of ``jobs``; the fits whose data have one shape
+    """Fit MINDE-C or MINDE-J on each ``(seed, data, checkpoint)`` of ``jobs`` (a network is kept at ``checkpoint`` =
+    (models folder, path inside it), without its data: ``cell_data`` re-creates them); the fits whose data have one shape
     train together (``minde.estimator.fit_many``: each network is the one it would be alone, up to float rounding).
     Returns one result per job, in order: estimates under the three small-t rules, parameters, the training and
     held-out denoising loss every ``track_every`` steps, and the share of the group's training time."""
@@ -542,7 +539,7 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
     if estimator.startswith("MINDE"):
         fitted = _fit_minde(estimator, protocol, [(seed, d, ckpt) for _, _, seed, d, ckpt in jobs])
     else:
-        fitted = [_fit_one(estimator, protocol, seed, d, ckpt) for _, _, seed, d, ckpt in jobs]
+        fitted = [_fit_baseline(estimator, protocol, seed, d) for _, _, seed, d, _ in jobs]
     fits: list[dict] = [{} for _ in cells]
     for (i, role, *_), fit in zip(jobs, fitted, strict=True):
         fits[i][role] = fit

@@ -378,15 +378,23 @@ def _stack_key(cell: Cell) -> tuple:
     return (cell.estimator, cell.protocol, settings, cell.n_samples, task.dim_x, task.dim_y)
 
 
+def _minde_config(cell: Cell) -> dict:
+    """The MINDE keyword arguments the cell's protocol gives it (dimension- and variant-dependent), its settings
+    applied."""
+    from ..benchmark.tasks import get_task
+
+    task = get_task(cell.task)
+    return PROTOCOLS[cell.protocol].minde_kwargs(task.dim_x + task.dim_y, cell.estimator[-1].lower()) | dict(cell.settings)
+
+
 def _cost(cell: Cell) -> float:
     """Relative cost of a cell (its training steps times a width factor): the largest units go first."""
     from ..benchmark.tasks import get_task
 
-    task = get_task(cell.task)
     if not cell.is_minde:
         return 1.0
-    kw = PROTOCOLS[cell.protocol].minde_kwargs(task.dim_x + task.dim_y, cell.estimator[-1].lower()) | dict(cell.settings)
-    return float(kw.get("steps", 20_000)) * (1.0 + (task.dim_x + task.dim_y) / 50.0)
+    task = get_task(cell.task)
+    return float(_minde_config(cell).get("steps", 20_000)) * (1.0 + (task.dim_x + task.dim_y) / 50.0)
 
 
 def units_for(cells: Sequence[Cell], group_size: int = 8) -> list[Unit]:
@@ -515,10 +523,7 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
 def _protocol_drift(cell: Cell, payload: dict) -> list[str]:
     """How the training configuration the protocol now gives ``cell`` differs from the one its result recorded
     (``params``): one "task estimator seed: key was X, now Y" line per key."""
-    from ..benchmark.tasks import get_task
-
-    task = get_task(cell.task)
-    now = PROTOCOLS[cell.protocol].minde_kwargs(task.dim_x + task.dim_y, cell.estimator[-1].lower()) | dict(cell.settings)
+    now = _minde_config(cell)
     then = payload.get("params") or {}
     return [f"{cell.label()}: {key} was {then[key]!r}, now {value!r}" for key, value in now.items()
             if key in then and isinstance(value, int | float | str) and then[key] != value]  # fmt: skip

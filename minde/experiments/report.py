@@ -245,10 +245,10 @@ def _null_floor(results_dir: str | Path | None, rebuild: bool) -> str | None:
     from ..benchmark.tasks import get_task
 
     info = experiment_overview(name, results_dir)
-    shape = {t: (get_task(t).dim_x, get_task(t).dim_y) for t in set(null["task"])}
+    shape = {t: (task.dim_x, task.dim_y) for t in set(null["task"]) for task in [get_task(t)]}
     tasks = sorted(shape, key=lambda t: (shape[t], t))
     label = {t: f"{shape[t][0]} x {shape[t][1]}" for t in tasks}
-    forms = sorted(set(null["estimator"]), key=lambda e: (_form(e).replace("(sigma)", "~"), e))
+    forms = list(dict.fromkeys(null["estimator"]))
     rows = []
     for form in forms:
         g = null[null["estimator"] == form].groupby("task")["estimate"]
