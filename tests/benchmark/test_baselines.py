@@ -264,6 +264,32 @@ def test_separable_critic_and_minde_config_run():
     assert est.fit_info["n_test"] == math.ceil(400 / 11)
 
 
+@pytest.mark.parametrize("name", ["InfoNCE", "NWJ"])
+def test_monitor_rows_selects_on_a_subset_and_reports_the_whole_test_split(name):
+    """With monitor_rows below the test split, the running values are the bound on that many test rows, and the
+    estimate is the kept (best) critic's bound on every test row; monitor_rows >= the test split changes nothing."""
+    from minde.benchmark.baselines._common import _prepare
+
+    x, y = gaussian_pair(1200, seed=5)
+    full = NEURAL[name](seed=2, **SMALL).fit(x, y)  # 50/50 split: 600 test rows
+    same = NEURAL[name](seed=2, monitor_rows=600, **SMALL).fit(x, y)
+    assert (same.estimate(), same.history) == (full.estimate(), full.history)
+    sub = NEURAL[name](seed=2, monitor_rows=100, **SMALL).fit(x, y)
+    assert sub.fit_info["monitor_rows"] == 100 and full.fit_info["monitor_rows"] == 600
+    assert sub.fit_info["monitor_best"] == max(v for _, v in sub.history)
+    assert [s for s, _ in sub.history] == [s for s, _ in full.history][: len(sub.history)]
+    assert sub.history != full.history[: len(sub.history)]  # another set of rows, other values
+    xs, ys = _prepare(x, y, min_samples=4)
+    test = np.random.default_rng(2).permutation(1200)[600:]
+    x_te, y_te = (torch.as_tensor(a[test], dtype=torch.float32) for a in (xs, ys))
+    whole = sub._test_value(sub.critic, x_te, y_te, torch.Generator().manual_seed(0))
+    assert sub.estimate() == pytest.approx(whole, abs=1e-6)
+    assert sub.estimate() != sub.fit_info["monitor_best"]
+    for bad in (1, 0, 2.5, "a", True):
+        with pytest.raises(ValueError, match="monitor_rows"):
+            NEURAL[name](monitor_rows=bad)
+
+
 def test_configs():
     assert neural_config("bmi", 50, 50) == neural_config("BMI", 1, 1)
     bmi = neural_config("bmi", 3, 3)
