@@ -105,11 +105,11 @@ PROTOCOLS: dict[str, Protocol] = {
         n_test=10_000,
         minde={"steps": 40_000, "batch_size": 256, "lr": 2e-3, "lr_schedule": "cosine", "mc_repeats": 4},
         # MINDE-J learns a (dim_x + dim_y)-dimensional joint score besides the two conditional ones, and its inside
-        # form adds their errors: above 10 dimensions it gets twice the steps (measured on the dense 25 x 25:
-        # +0.15 nats at 40k steps, +0.002 at 80k)
+        # form adds their errors: above 10 dimensions it gets twice the steps (measured, version 0.2, seed 0: the
+        # inside form over-estimates the dense 50 x 50 by +0.67 nats at 40k steps, +0.04 at 80k; notebook 08)
         minde_variant={"j": {"steps": (40_000, 80_000)}},
         baselines={},
-        description="1/10-1/7 of the authors' steps per MINDE model; the 40x2x3 MINDE grid takes ~12 CPU-hours",
+        description="1/10-1/7 of the authors' steps per MINDE model; the 40x2x3 MINDE grid takes ~6 CPU-hours",
     ),
     "paper": Protocol(
         "paper",
