@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Promote finished version-0.2 runs: data/results-next/<X> replaces data/results/<X>, whose 0.1 results move to
-# data/archive/v0.1/results/<X> (kept for the before/after comparisons of notebook 09); the networks move from
+# data/archive/v0.1/results/<X> (kept for the before/after comparisons of notebooks 05 and 09); the networks move from
 # data/models-next/<X> to data/models/<X>.  Usage: bash benchmarks/promote_v02.sh EXPERIMENT...
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -12,7 +12,7 @@ PAPER=1v1-normal-0.75,1v1-additive-0.1,1v1-bimodal-0.75,wiggly-1v1-normal-0.75,s
 PAPER=$PAPER,student-identity-2-2-1,asinh-student-identity-3-3-2,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
 PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-25-25-2-2.0,multinormal-dense-50-50-0.5
 
-# issue 16: the last 0.1 experiment that a notebook reads (notebook 08's MINDE-J at 40k steps) on 0.2.  Not
+# issue 16: notebook 08's last 0.1 input (MINDE-J at 40k steps), on 0.2.  Not
 # `replicate`: the cpu protocol now gives MINDE-J 80k steps above 10 dimensions, so the 40k is a setting
 # (cells named MINDE-J+steps=40000; cells_of refuses to replicate them)
 run --experiment minde-cpu-j40k --protocol cpu --estimators MINDE-J --seeds 0 --set steps=40000 \

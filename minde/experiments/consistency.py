@@ -32,12 +32,12 @@ trained on all 10 000 digits (the MI estimators split the codes into train and t
 never sees their criterion).  Seeded, one torch thread: the same seed gives the same file bytes on one machine;
 its SHA-256 is pinned in :data:`AUTOENCODER_SHA256`.
 
-**The authors' representation, for comparison** (protocol ``cpu-per-row``; results in
+**The authors' representation, for comparison** (protocol ``cpu-per-row``; results go to
 ``data/results/mnist-consistency-cpu-per-row``).  Their code trains one autoencoder per crop level r on B_r alone
 (A's code from the r = 28 one; recipe :data:`~minde.experiments.autoencoder.PER_ROW_RECIPE`, trained by
 ``python -m minde.consistency autoencoders-per-row``, not shipped), and its test (b) numerator is
 I([A, A]; [B_{r+k}, B_r]) with A's code duplicated.  Then B_r and B_{r+k} are read by different encoders, so the
-data-processing inequality holds for the images but not necessarily for their codes; notebook 07 shows both.
+data-processing inequality holds for the images but not necessarily for their codes.
 
 **I(A; A).**  A's code is a deterministic function of A, so I(A; A) is infinite (a continuous variable with
 itself); every estimator nevertheless returns a finite number (MINDE: the score difference is integrated down to
