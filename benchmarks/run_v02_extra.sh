@@ -24,6 +24,8 @@ run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MI
 # (beyond-cpu is already promoted to 0.2: these cells go straight into data/results/beyond-cpu)
 "$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment beyond-cpu \
     --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --seeds 0 --set "sde_kwargs={'t_eps': 1e-4}"
+# issue 20 (first: the pilot that sizes the rest of that issue): the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap)
+run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
 # issue 16: the MNIST consistency tests on the 0.2 estimator (MINDE cells; the baselines' cells are unchanged)
 "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
@@ -38,7 +40,5 @@ wait "$ae1" && wait "$ae2"
     --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --seeds 0 --set "ema_ablation=('raw', 0.9999)"
 # issue 20: bfloat16 autocast, paired with the float32 networks of minde-cpu seed 0 (same cells, same seeds)
 run --experiment precision-bf16 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set precision=bfloat16
-# issue 20: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap)
-run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
 # issue 18: the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
 run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
