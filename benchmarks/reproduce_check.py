@@ -6,8 +6,9 @@
 
 Same network, same held-out rows (re-drawn from the task and seed), same evaluation seed: the estimates must be
 identical.  Writes data/benchmarks/reproduce_check.json (per experiment: MINDE results, re-evaluated, identical,
-largest |difference| and the cells that differ, with provenance) and prints one line per experiment; exit status 1
-when an estimate differs or a network is missing.  About a second per network on one thread.
+largest |difference| and the cells that differ, with the commit and time of its check) and prints one line per
+experiment; the rows of experiments not named this time are kept from the existing file.  Exit status 1 when an
+estimate differs or a network is missing.  About a second per network on one thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -68,13 +70,16 @@ def main() -> int:
         return 2
     rows = []
     for name in names:
-        row = compare(name)
+        row = compare(name) | {"git_commit": git_commit(), "checked": datetime.now(UTC).isoformat(timespec="seconds")}
         rows.append(row)
         print(f"{name:<28} {row['identical']:>4} of {row['minde_results']:>4} identical, largest |difference| "
               f"{row['largest_abs_difference']:.3g} nats, networks missing: {row['missing_networks']}", flush=True)
+    old = json.loads(args.out.read_text()) if args.out.is_file() else {"rows": []}
+    kept = [{"git_commit": old.get("git_commit"), "checked": old.get("finished")} | r for r in old["rows"]]
+    merged = {r["experiment"]: r for r in kept} | {r["experiment"]: r for r in rows}
     write_json_atomic(args.out, {
         "what": "committed MINDE estimates against a re-evaluation of their kept networks with the current code",
-        "rows": rows, "git_commit": git_commit(), "machine": machine(),
+        "rows": [merged[k] for k in sorted(merged)], "git_commit": git_commit(), "machine": machine(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     })  # fmt: skip
     print(f"wrote {args.out}")
