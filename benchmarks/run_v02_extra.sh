@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 INTO=${INTO:-data/results-next}
 run() { "$PY" -m minde.experiments run --results-dir "$INTO" --jobs "${JOBS:-2}" --no-progress "$@"; }
+# an experiment promoted into data/results/ (benchmarks/promote_v02.sh moved it out of $INTO) is finished
+promoted() { [ -d "data/results/$1" ] && [ ! -d "$INTO/$1" ]; }
 NULL=multinormal-sparse-1-1-0-0.0,multinormal-sparse-5-5-0-0.0,multinormal-sparse-25-25-0-0.0
 ABL=1v1-normal-0.75,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
 PAPER=1v1-normal-0.75,1v1-additive-0.1,1v1-bimodal-0.75,wiggly-1v1-normal-0.75,swissroll_x-normal_cdf-1v1-normal-0.75
@@ -15,10 +17,10 @@ PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-2
 # issue 16: notebook 08's last 0.1 input (MINDE-J at 40k steps), on 0.2.  Not
 # `replicate`: the cpu protocol now gives MINDE-J 80k steps above 10 dimensions, so the 40k is a setting
 # (cells named MINDE-J+steps=40000; cells_of refuses to replicate them)
-run --experiment minde-cpu-j40k --protocol cpu --estimators MINDE-J --seeds 0 --set steps=40000 \
+promoted minde-cpu-j40k || run --experiment minde-cpu-j40k --protocol cpu --estimators MINDE-J --seeds 0 --set steps=40000 \
     --tasks multinormal-dense-25-25-0.5,multinormal-sparse-25-25-2-2.0,multinormal-dense-50-50-0.5
 # issue 16: the bias of every form on independent data (MI = 0), cpu protocol, 3 seeds
-run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MINDE-J --seeds 0-2
+promoted minde-null || run --experiment minde-null --protocol cpu --tasks $NULL --estimators MINDE-C,MINDE-J --seeds 0-2
 # issue 16/22: what rank-Gaussianisation fixes on the heavy tails: standardised 1-dof data put part of their MI below
 # t_eps = 1e-3, where the bounded estimator holds the integrand; train and integrate down to 1e-4 instead
 # (beyond-cpu is already promoted to 0.2: these cells go straight into data/results/beyond-cpu)
