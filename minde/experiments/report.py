@@ -230,7 +230,7 @@ def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: b
                              *_single_models(g, ENSEMBLE, tasks)])  # fmt: skip
     header = ["setting", "version", "seeds", *(f"{f}: worst |error| (models within {THRESHOLD})" for f in ENSEMBLE)]
     return (f"Single models (one per task and seed, not the mean over seeds) on the {len(tasks)} Student-t tasks, with "
-            "the default inputs and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
+            "the default settings and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
 
 
 def _null_floor(results_dir: str | Path | None, rebuild: bool) -> str | None:
