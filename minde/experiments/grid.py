@@ -177,8 +177,16 @@ def accepted_settings(estimator: str) -> set[str]:
         from ..benchmark import baselines
 
         cls = getattr(baselines, estimator)
-    params = inspect.signature(cls).parameters
-    return {k for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD} - _RUNNER_OWNED
+    names: set[str] = set()
+    for klass in cls.__mro__:  # a constructor that passes **kwargs on takes its base class's keywords too (MINE)
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = list(inspect.signature(init).parameters.values())[1:]  # without self
+        names |= {p.name for p in params if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+            break
+    return names - _RUNNER_OWNED
 
 
 #: Reference standard deviations s of the sigma-form sweep recorded with every MINDE cell (the authors' ablation values).

@@ -229,8 +229,9 @@ def _heavy_tails(bench: pd.DataFrame, results_dir: str | Path | None, rebuild: b
                 rows.append([f"`{setting}` (`{cand_name}`)", cand_version, seed_text(g["seed"].unique()),
                              *_single_models(g, ENSEMBLE, tasks)])  # fmt: skip
     header = ["setting", "version", "seeds", *(f"{f}: worst |error| (models within {THRESHOLD})" for f in ENSEMBLE)]
-    return (f"Single models (one per task and seed, not the mean over seeds) on the {len(tasks)} Student-t tasks, with "
-            "the default settings and with each candidate setting that ran on all of them:\n\n" + _table(header, rows))  # fmt: skip
+    intro = (f"Single models (one per task and seed, not the mean over seeds) on the {len(tasks)} Student-t tasks, "
+             "with the default settings and with each candidate setting that ran on all of them:")
+    return intro + "\n\n" + _table(header, rows)
 
 
 def _null_floor(results_dir: str | Path | None, rebuild: bool) -> str | None:

@@ -64,6 +64,15 @@ def test_settings_name_the_variant(tmp_path):
     assert payload["params"]["sde"] == "ve"
 
 
+def test_settings_reach_constructors_that_pass_keywords_on():
+    """MINE's constructor takes **kwargs for the shared training loop: --set must reach them, not drop them."""
+    assert {"monitor_rows", "lr", "max_steps", "smoothing_alpha"} <= ex.accepted_settings("MINE")
+    assert "seed" not in ex.accepted_settings("MINE")  # the runner's own
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINE", "InfoNCE", "CCA"], [0], "smoke", settings={"monitor_rows": 50})
+    got = {c.estimator: dict(c.settings) for c in cells}
+    assert got == {"MINE": {"monitor_rows": 50}, "InfoNCE": {"monitor_rows": 50}, "CCA": {}}
+
+
 def test_parallel_workers_and_submitit_local(tmp_path):
     cells = ex.make_grid(["1v1-normal-0.75", "1v1-additive-0.1"], ["CCA"], [0], "smoke")
     assert len(ex.run_grid(cells, tmp_path / "pool", jobs=2, progress=False)) == 2
