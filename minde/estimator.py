@@ -599,6 +599,7 @@ def fit_many(
             "steps_done": log.steps_done,
             "stop_rule": log.stop_rule,
             "cooldown_start": log.cooldown_start,
+            "monitor": [[st, v[0]] for st, v in e.log.monitor],  # the adaptive budget's checks: (step, running MI)
             "final_loss": e.log.losses[-1] if e.log.losses else float("nan"),
             "device": str(e.device),
             "threads": e.threads,

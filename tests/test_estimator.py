@@ -305,3 +305,38 @@ def test_null_estimates_of_shuffled_pairs_are_small(data_1x1):
     est_ = MINDE(steps=300, mc_repeats=2)
     nulls = est_.null_estimates(x[:4000], y[:4000], shuffles=2)
     assert len(nulls) == 2 and all(0 <= r.mi < 0.1 for r in nulls)
+
+
+# --------------------------------------------------------------------------------------------------
+# the adaptive budget (minde.training.Plateau, MINDE(budget="adaptive"))
+# --------------------------------------------------------------------------------------------------
+
+
+def test_plateau_rule():
+    from minde.training import Plateau
+
+    rule = Plateau(tolerance=0.01, relative=0.0, patience=2)
+    assert not rule.plateaued([0.5, 0.505])  # too few checks for patience 2
+    assert rule.plateaued([0.2, 0.5, 0.505, 0.509])  # the last two moves are below 0.01
+    assert not rule.plateaued([0.5, 0.505, 0.53])
+    assert Plateau(tolerance=0.0, relative=0.1, patience=1).plateaued([1.0, 1.05])  # relative: 10 % of 1.05
+
+
+def test_adaptive_budget_stops_on_a_plateau_or_at_the_cap():
+    """A loose tolerance stops after min_steps with a cool-down of cooldown x the steps done; an impossible one runs to
+    the cap, cooling down over its last cooldown / (1 + cooldown); both record the rule and every check."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1500, 1))
+    y = 0.8 * x + 0.6 * rng.standard_normal((1500, 1))
+    kw = {"steps": 600, "batch_size": 64, "seed": 0, "progress": False, "mc_repeats": 2, "budget": "adaptive"}
+    loose = MINDE(plateau_kwargs={"every": 50, "min_steps": 200, "tolerance": 100.0, "cooldown": 0.5}, **kw).fit(x, y)
+    info = loose.fit_info
+    assert (info["stop_rule"], info["cooldown_start"], info["steps_done"]) == ("plateau", 200, 300)
+    assert [st for st, _ in info["monitor"]] == [50, 100, 150, 200]
+    assert all(np.isfinite(v) for _, v in info["monitor"])
+    tight = MINDE(plateau_kwargs={"every": 100, "min_steps": 100, "tolerance": 0.0, "relative": 0.0, "cooldown": 0.5}, **kw)
+    info = tight.fit(x, y).fit_info
+    assert (info["stop_rule"], info["cooldown_start"], info["steps_done"]) == ("cap", 400, 600)
+    assert MINDE(steps=50, progress=False).fit(x, y).fit_info["monitor"] == []  # the fixed budget checks nothing
+    with pytest.raises(ValueError, match="plateau_kwargs"):
+        MINDE(budget="adaptive", plateau_kwargs={"evry": 10})
