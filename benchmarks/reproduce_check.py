@@ -30,12 +30,12 @@ RESULTS = ROOT / "data" / "results"
 
 def compare(experiment: str) -> dict:
     """Re-evaluate one experiment's kept networks into a scratch folder; the comparison with its committed results."""
-    from minde.experiments.grid import reevaluate
+    from minde.experiments.grid import Cell, reevaluate
     from minde.experiments.runner import load_results
 
-    def key(p: dict) -> str:  # a cell: task, estimator, settings, seed (and sample size)
-        settings = ",".join(f"{k}={v}" for k, v in sorted(p.get("settings", {}).items()))
-        return f"{p['task']} {p['estimator']}{'+' + settings if settings else ''} seed {p['seed']} n {p['n_train']}"
+    def key(p: dict) -> str:  # a cell: task, estimator, settings, seed and sample size
+        cell = Cell.from_result(p)
+        return f"{cell.label()} n {cell.n_samples or 'protocol'}"
 
     root = RESULTS / experiment
     committed = {key(p): p for p in load_results(root) if p["estimator"].startswith("MINDE")}

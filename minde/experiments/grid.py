@@ -231,6 +231,15 @@ class Cell:
 
     required_keys = ("task", "estimator", "seed", "protocol", "gt", "estimates", "minde_version")
 
+    @classmethod
+    def from_result(cls, payload: dict) -> Cell:
+        """The cell a result records (``n_samples`` only when its sample size is not the protocol's)."""
+        p = PROTOCOLS[payload["protocol"]]
+        total = payload["n_train"] + payload["n_test"]
+        settings = tuple(sorted(payload.get("settings", {}).items()))
+        n_samples = None if total == p.n_train + p.n_test else total
+        return cls(payload["task"], payload["estimator"], payload["seed"], payload["protocol"], settings, n_samples)
+
     @property
     def tag(self) -> str:
         """Suffix naming the settings, e.g. '+sde=ve' (empty for defaults); characters other than letters, digits and
@@ -513,11 +522,7 @@ def cells_of(root: Path, estimators: Iterable[str] | None = None, seeds: Iterabl
             continue
         if wanted_s is not None and payload["seed"] not in wanted_s:
             continue
-        p = PROTOCOLS[payload["protocol"]]
-        total = payload["n_train"] + payload["n_test"]
-        n_samples = None if total == p.n_train + p.n_test else total
-        cell = Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
-                    tuple(sorted(payload.get("settings", {}).items())), n_samples)  # fmt: skip
+        cell = Cell.from_result(payload)
         if cell.is_minde:
             drift.extend(_protocol_drift(cell, payload))
         cells.append(cell)
@@ -578,8 +583,7 @@ def reevaluate(root: Path, output: Path | None = None, progress: bool = True) ->
         if ckpt is None or not ckpt.exists():
             missing.append(str(path.relative_to(root)))
             continue
-        cell = Cell(payload["task"], payload["estimator"], payload["seed"], payload["protocol"],
-                    tuple(sorted(payload.get("settings", {}).items())))  # names the estimates
+        cell = Cell.from_result(payload)  # names the estimates
 
         task = get_task(payload["task"])
         x, y = task.sample(payload["n_train"] + payload["n_test"], seed=payload["seed"])

@@ -128,3 +128,14 @@ def test_cells_of_gives_the_grid_back_and_refuses_cells_whose_protocol_changed(t
     path.write_text(json.dumps(payload))
     with pytest.raises(ValueError, match=r"1 cell\(s\) would not be the same run again.*steps was \d+, now \d+"):
         ex.cells_of(tmp_path / "x")
+
+
+def test_reevaluate_gives_the_committed_estimates_back(tmp_path):
+    """Re-reading a kept network (same held-out rows, same evaluation seed) reproduces the estimates of the run, under
+    the names of its settings."""
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C"], [0], "smoke", settings={"steps": 120})
+    ex.run_grid(cells, tmp_path / "x", progress=False)
+    (again,) = ex.reevaluate(tmp_path / "x", tmp_path / "y", progress=False)
+    first = ex.load_results(tmp_path / "x")[0]
+    assert set(again["estimates"]) == {"MINDE-C+steps=120", "MINDE-C(sigma)+steps=120"}
+    assert {k: v["estimate"] for k, v in again["estimates"].items()} == {k: v["estimate"] for k, v in first["estimates"].items()}
