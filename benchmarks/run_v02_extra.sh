@@ -26,11 +26,13 @@ promoted minde-null || run --experiment minde-null --protocol cpu --tasks $NULL 
 # (beyond-cpu is already promoted to 0.2: these cells go straight into data/results/beyond-cpu)
 "$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment beyond-cpu \
     --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --seeds 0 --set "sde_kwargs={'t_eps': 1e-4}"
-# issue 20 (first: the pilot that sizes the rest of that issue): the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap)
-run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
 # issue 16: the MNIST consistency tests on the 0.2 estimator (MINDE cells; the baselines' cells are unchanged)
 "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
+# issue 20: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps as cap),
+# version 0.2.1's rule: each stacked member stops on its own.  (The 0.2.0 pilot, where a group waited for its
+# slowest member, is results-next/minde-adaptive-together.)  Seed 0 first: it sizes seeds 1-2.
+promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
 # issue 18: Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated), MINDE-C
 "$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28 & ae1=$!   # two processes, one per core
 "$PY" -m minde.consistency autoencoders-per-row --rows 7,11,15,19,23,27 & ae2=$!

@@ -588,17 +588,21 @@ def fit_many(
         e.net = ema.module.member(m).eval().requires_grad_(False) if k > 1 else ema.module
         kept = {f"ema{d:g}": avg.module for d, avg in ema.extra.items()} | ({"raw": net} if "raw" in e.ema_ablation else {})
         e.alternatives = {name: (mod.member(m) if k > 1 else mod).eval().requires_grad_(False) for name, mod in kept.items()}
-        e.log = TrainingLog(steps=list(log.steps), losses=[v[m] for v in log.losses], seconds=log.seconds / k,
-                            callbacks=log.callbacks, monitor=[(st, [v[m]]) for st, v in log.monitor],
-                            cooldown_start=log.cooldown_start, stop_rule=log.stop_rule, steps_done=log.steps_done)  # fmt: skip
+        logged = [(st, v[m]) for st, v in zip(log.steps, log.losses, strict=True) if v[m] is not None]
+        done = log.member_steps_done[m]
+        e.log = TrainingLog(steps=[st for st, _ in logged], losses=[v for _, v in logged], seconds=log.seconds / k,
+                            callbacks=log.callbacks, monitor=[(st, [v[m]]) for st, v in log.monitor if v[m] is not None],
+                            cooldown_start=log.member_cooldown_start[m], stop_rule=log.member_stop_rule[m],
+                            steps_done=done)  # fmt: skip
         e.fit_info |= {
             "width": e.net.width,
             "parameters": sum(p.numel() for p in e.net.parameters()),
             "train_seconds": seconds / k,
             "trained_together": k,
-            "steps_done": log.steps_done,
-            "stop_rule": log.stop_rule,
-            "cooldown_start": log.cooldown_start,
+            "steps_done": done,
+            "stop_rule": e.log.stop_rule,
+            "cooldown_start": e.log.cooldown_start,
+            "plateau": asdict(e.plateau) if e.plateau is not None else None,  # the adaptive rule in full
             "monitor": [[st, v[0]] for st, v in e.log.monitor],  # the adaptive budget's checks: (step, running MI)
             "final_loss": e.log.losses[-1] if e.log.losses else float("nan"),
             "device": str(e.device),
@@ -618,14 +622,15 @@ def _plateau_monitor(estimators: list[MINDE], tensors: list[tuple[Tensor, Tensor
         pick = torch.as_tensor(np.random.default_rng([e.seed, 17]).permutation(x.shape[0])[:rows], device=x.device)
         subsets.append((x[pick], y[pick]))
 
-    def monitor(step: int, ema_module: ScoreNetwork) -> list[float]:
-        values = []
-        for m, (e, (xs, ys)) in enumerate(zip(estimators, subsets, strict=True)):
-            live, saved, e.net = e.net, e.mc_repeats, (ema_module.member(m) if ema_module.members > 1 else ema_module)
+    def monitor(step: int, networks: dict[int, ScoreNetwork]) -> dict[int, float]:
+        values = {}
+        for m, member_net in networks.items():
+            e, (xs, ys) = estimators[m], subsets[m]
+            live, saved, e.net = e.net, e.mc_repeats, member_net
             e.mc_repeats = 1
             try:
                 gen = torch.Generator(device=xs.device).manual_seed(e.seed + 17)
-                values.append(float(e.integrands(xs, ys, gen)["mi"].mean()))
+                values[m] = float(e.integrands(xs, ys, gen)["mi"].mean())
             finally:
                 e.net, e.mc_repeats = live, saved
         return values

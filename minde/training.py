@@ -129,10 +129,13 @@ class TrainingLog:
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     callbacks: list[tuple[int, object]] = field(default_factory=list)
-    monitor: list[tuple[int, list[float]]] = field(default_factory=list)  # the adaptive budget's checks
-    cooldown_start: int | None = None
+    monitor: list[tuple[int, list[float | None]]] = field(default_factory=list)  # the adaptive budget's checks
+    cooldown_start: int | None = None  # one network; train_score_networks records member_* (one entry per member)
     stop_rule: str = "fixed"  # "fixed" (the step budget), or the adaptive budget's "plateau" / "cap"
-    steps_done: int = 0
+    steps_done: int = 0  # steps run (stacked members: by the last member to stop)
+    member_steps_done: list[int] = field(default_factory=list)
+    member_cooldown_start: list[int | None] = field(default_factory=list)
+    member_stop_rule: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -143,9 +146,14 @@ class Plateau:
     Every ``every`` steps each member's EMA network estimates MI on a fixed subset of its training rows with fixed
     (t, eps) draws (common random numbers, so the change between checks is the network's).  A member has plateaued
     when ``patience`` consecutive checks each moved less than ``tolerance`` nats (or ``relative`` times the estimate,
-    whichever is larger), after ``min_steps``.  When all members have, the learning rate decays linearly to 0 over
-    ``cooldown`` times the steps done so far (at least ``every``), and training stops.  If the cap would come first,
-    the cool-down starts at ``steps / (1 + cooldown)`` so that it ends at the cap.
+    whichever is larger), after ``min_steps``.  Then its learning rate decays linearly to 0 over ``cooldown`` times
+    the steps done so far (at least ``every``), and it stops.  If the cap would come first, the cool-down starts at
+    ``steps / (1 + cooldown)`` so that it ends at the cap.
+
+    ``stop="each"`` (from version 0.2.1): every stacked member follows the rule on its own and leaves the stack when
+    its cool-down ends (its Adam state and averages go with it), so the remaining members' steps get cheaper and a
+    member's model is the one it would be if trained alone.  ``stop="together"`` (version 0.2.0's rule): the stack
+    cools down when all members have plateaued, and every member trains as long as the slowest.
     """
 
     every: int = 2000
@@ -154,6 +162,17 @@ class Plateau:
     patience: int = 2
     min_steps: int = 6000
     cooldown: float = 0.25
+    stop: str = "each"
+
+    def __post_init__(self) -> None:
+        if self.stop not in ("each", "together"):
+            raise ValueError(f"stop must be 'each' or 'together', got {self.stop!r}")
+        if self.every < 1 or self.patience < 1 or self.min_steps < 0 or self.cooldown < 0:
+            raise ValueError(f"need every >= 1, patience >= 1, min_steps >= 0 and cooldown >= 0, got {self}")
+
+    def cooldown_end(self, step: int, cap: int) -> int:
+        """The last step of a cool-down that starts after ``step``."""
+        return min(cap, step + max(self.every, int(round(self.cooldown * step))))
 
     def plateaued(self, history: Sequence[float]) -> bool:
         if len(history) <= self.patience:
@@ -234,7 +253,7 @@ def train_score_networks(
     precision: str = "float32",
     extra_ema_decays: Sequence[float] = (),
     plateau: Plateau | None = None,
-    monitor: Callable[[int, nn.Module], Sequence[float]] | None = None,
+    monitor: Callable[[int, dict[int, ScoreNetwork]], dict[int, float]] | None = None,
 ) -> tuple[EMA, TrainingLog]:
     """Train the ``net.members`` stacked networks of ``net`` in place, member k on (x[k], y[k]) (tensors of shape
     (K, n, dx) and (K, n, dy), already on the device) with its own seed ``seeds[k]``, for ``steps`` Adam steps.
@@ -252,8 +271,10 @@ def train_score_networks(
     ``callback(step, ema_module)`` is called every ``callback_every`` steps (e.g. to track the estimate).
     ``extra_ema_decays``: further moving averages kept alongside (for the EMA ablation), in ``ema.extra[decay]``;
     the raw weights are ``net`` itself.
-    ``plateau`` with ``monitor(step, ema_module) -> per-member MI``: the adaptive budget (``Plateau``), ``steps`` the
-    cap and ``lr_schedule`` ignored; the log records ``monitor`` (step, values) and where the cool-down started.
+    ``plateau`` with ``monitor(step, {member: its EMA network}) -> {member: running MI}``: the adaptive budget
+    (``Plateau``), ``steps`` the cap and ``lr_schedule`` ignored; the log records ``monitor`` (step, one value per
+    member, None for those no longer checked) and, per member, where its cool-down started, why, and the steps it
+    trained (``member_*``; a member stopped early has None in ``losses`` after its last step).
     """
     if variant not in ROLE_MIX:
         raise ValueError(f"unknown variant {variant!r}: choose one of {sorted(ROLE_MIX)}")
@@ -277,73 +298,144 @@ def train_score_networks(
     # the role pairs repeated in proportion to their probabilities (quarters), so a role is one uniform draw
     repeated = [pair for pair, p in zip(roles, probs, strict=True) for _ in range(round(4 * p))]
     role_table = torch.tensor([[int(a), int(b)] for a, b in repeated], device=device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr, fused=True)
     ema = EMA(net, ema_decay)
     ema.extra = {float(d): EMA(net, float(d)) for d in extra_ema_decays}
-    averages = [ema, *ema.extra.values()]
+    full = _Stack(net, torch.optim.Adam(net.parameters(), lr=lr, fused=True), [ema, *ema.extra.values()], list(range(k)))
+    work = full  # the members still training (a smaller stack once the adaptive budget has stopped some)
     log = TrainingLog()
     n = x.shape[1]
-    members = torch.arange(k, device=device).unsqueeze(1)
     trivial = _trivial_loss(variant, x.shape[2], y.shape[2])
     running, count = torch.zeros(k, device=device), 0
     start = time.perf_counter()
     bar = tqdm(total=steps, disable=not progress, desc=f"MINDE-{variant.upper()} x{k}", mininterval=1.0, leave=False)
-    end = steps  # the last step: the cap, or the end of the adaptive budget's cool-down
-    cooldown_from = steps / (1 + plateau.cooldown) if plateau is not None else None
-    cooling, cool_start = False, 0
+    # per member: the last step (the cap, or the end of its cool-down), where its cool-down started, and why
+    end, cool_start, rule = [steps] * k, [None] * k, ["fixed" if plateau is None else "cap"] * k
+    cooldown_from = steps / (1 + plateau.cooldown) if plateau is not None else math.inf
     history: list[list[float]] = [[] for _ in range(k)]
     net.train()
     step = 0
-    while step < end:
+    while work.members:
         step += 1
         idx, r = [], []
-        for g in gens:
-            idx.append(torch.randint(n, (batch_size,), generator=g, device=device))
-            r.append(role_table[torch.randint(len(role_table), (batch_size,), generator=g, device=device)])
+        for m in work.members:
+            idx.append(torch.randint(n, (batch_size,), generator=gens[m], device=device))
+            r.append(role_table[torch.randint(len(role_table), (batch_size,), generator=gens[m], device=device)])
         rows = torch.stack(idx)
-        losses = denoising_loss(net, sde, x[members, rows], y[members, rows], torch.stack(r), importance_sampling, gens,
-                                precision)  # fmt: skip
-        optimizer.zero_grad(set_to_none=True)
+        losses = denoising_loss(work.net, sde, x[work.gather, rows], y[work.gather, rows], torch.stack(r),
+                                importance_sampling, [gens[m] for m in work.members], precision)  # fmt: skip
+        work.optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()
-        if plateau is not None:
-            if cooling:
-                optimizer.param_groups[0]["lr"] = lr * max(0.0, (end - step + 1) / (end - cool_start + 1))
+        scale = None
+        if plateau is not None:  # each member's cool-down: its own learning-rate factor
+            factors = [1.0 if cool_start[m] is None else max(0.0, (end[m] - step + 1) / (end[m] - cool_start[m] + 1))
+                       for m in work.members]  # fmt: skip
+            if len(set(factors)) == 1:
+                work.optimizer.param_groups[0]["lr"] = lr * factors[0]
+            else:  # Adam's step is linear in lr: scaling member m's update by its factor is Adam at lr * factor
+                work.optimizer.param_groups[0]["lr"] = lr
+                scale = torch.tensor(factors, device=device, dtype=x.dtype)
         elif lr_schedule != "constant":
-            optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
-        optimizer.step()
-        for avg in averages:
+            work.optimizer.param_groups[0]["lr"] = lr * schedule((step - 1) / steps)
+        before = [p.detach().clone() for p in work.params] if scale is not None else None
+        work.optimizer.step()
+        if before is not None:
+            with torch.no_grad():
+                for p, b in zip(work.params, before, strict=True):
+                    p.copy_(torch.lerp(b, p, scale.view(-1, *([1] * (p.ndim - 1)))))
+        for avg in work.averages:
             avg.update()
-        running += losses.detach().reshape(k)
+        running[work.index] += losses.detach().reshape(-1)
         count += 1
         bar.update(1)
-        if step % log_every == 0 or step == end:
-            mean_loss = (running / count).tolist()
-            _check_divergence(mean_loss, trivial, step, end, lr, names)
+        finishing = [m for m in work.members if step == end[m]]
+        if step % log_every == 0 or finishing:
+            mean = (running / count).tolist()
+            _check_divergence([mean[m] for m in work.members], trivial, step, [end[m] for m in work.members], lr,
+                              [names[m] for m in work.members])  # fmt: skip
             log.steps.append(step)
-            log.losses.append(mean_loss)
-            bar.set_postfix(loss=f"{sum(mean_loss) / k:.4f}", refresh=False)
+            log.losses.append([mean[m] if m in work.members else None for m in range(k)])
+            bar.set_postfix(loss=f"{sum(mean[m] for m in work.members) / len(work.members):.4f}", refresh=False)
             running, count = torch.zeros(k, device=device), 0
-        if plateau is not None and not cooling and (step % plateau.every == 0 or step >= cooldown_from):
-            values = [float(v) for v in monitor(step, ema.module)]
-            log.monitor.append((step, values))
-            for h, v in zip(history, values, strict=True):
-                h.append(v)
-            settled = step >= plateau.min_steps and all(plateau.plateaued(h) for h in history)
-            if settled or step >= cooldown_from:
-                cooling, cool_start = True, step
-                end = min(steps, step + max(plateau.every, int(round(plateau.cooldown * step))))
-                log.cooldown_start, log.stop_rule = step, "plateau" if settled else "cap"
-                bar.total = end
-        if callback is not None and callback_every and (step % callback_every == 0 or step == end):
+        checked = [m for m in work.members if cool_start[m] is None]
+        if plateau is not None and checked and (step % plateau.every == 0 or step >= cooldown_from):
+            module = work.averages[0].module
+            values = monitor(step, {m: module.member(work.members.index(m)) if module.members > 1 else module
+                                    for m in checked})  # fmt: skip
+            log.monitor.append((step, [float(values[m]) if m in checked else None for m in range(k)]))
+            for m in checked:
+                history[m].append(float(values[m]))
+            settled = {m: step >= plateau.min_steps and plateau.plateaued(history[m]) for m in checked}
+            if plateau.stop == "together":
+                settled = dict.fromkeys(checked, all(settled.values()))
+            for m in checked:
+                if settled[m] or step >= cooldown_from:
+                    cool_start[m], end[m], rule[m] = step, plateau.cooldown_end(step, steps), "plateau" if settled[m] else "cap"
+            bar.total = max(end)
+        if finishing:
+            log.member_steps_done += [0] * (k - len(log.member_steps_done))
+            for m in finishing:
+                log.member_steps_done[m] = step
+            work = work.without(finishing, full)
+        if callback is not None and callback_every and (step % callback_every == 0 or not work.members):
+            work.write_back(full)
             log.callbacks.append((step, callback(step, ema.module)))
+    work.write_back(full)
     bar.close()
     log.seconds = time.perf_counter() - start
     log.steps_done = step
+    log.member_cooldown_start, log.member_stop_rule = cool_start, rule
+    if k == 1:
+        log.cooldown_start, log.stop_rule = cool_start[0], rule[0]
     return ema, log
 
 
-def _check_divergence(mean_loss: list[float], trivial: float, step: int, steps: int, lr: float, names: list[str]) -> None:
-    for name, loss in zip(names, mean_loss, strict=True):
+class _Stack:
+    """The members still training: their stacked network, its Adam optimiser and moving averages, and which of the
+    original members they are.  ``without`` drops finished members, carrying the others' Adam state and averages."""
+
+    def __init__(self, net: ScoreNetwork, optimizer: torch.optim.Optimizer, averages: list[EMA], members: list[int]) -> None:
+        self.net, self.optimizer, self.averages, self.members = net, optimizer, averages, members
+        self.params = list(net.parameters())
+        self.index = torch.as_tensor(members, dtype=torch.long, device=self.params[0].device)
+        self.gather = self.index.unsqueeze(1)  # x[gather, rows]: each member's batch rows of its own data
+
+    @torch.no_grad()
+    def write_back(self, full: _Stack) -> None:
+        """Copy these members' weights and averages into the full stack (a no-op while it is the full stack, and
+        once no member is left)."""
+        if self is full or not self.members:
+            return
+        for dst, src in zip(full.params, self.params, strict=True):
+            dst[self.index] = src
+        for big, small in zip(full.averages, self.averages, strict=True):
+            for dst, src in zip(big.module.parameters(), small.module.parameters(), strict=True):
+                dst[self.index] = src
+
+    @torch.no_grad()
+    def without(self, finished: list[int], full: _Stack) -> _Stack:
+        self.write_back(full)
+        keep = [i for i, m in enumerate(self.members) if m not in finished]
+        if not keep:
+            return _Stack(self.net, self.optimizer, self.averages, [])
+        pick = torch.as_tensor(keep, device=self.index.device)
+        net = self.net.select(keep).train()
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.optimizer.param_groups[0]["lr"], fused=True)
+        for old, new in zip(self.params, net.parameters(), strict=True):
+            state = self.optimizer.state[old]
+            optimizer.state[new] = {"step": state["step"].clone(), "exp_avg": state["exp_avg"][pick].clone(),
+                                    "exp_avg_sq": state["exp_avg_sq"][pick].clone()}  # fmt: skip
+        averages = []
+        for avg in self.averages:
+            small = EMA(net, avg.decay, avg.warmup)
+            small.updates = avg.updates
+            for dst, src in zip(small.module.parameters(), avg.module.parameters(), strict=True):
+                dst.copy_(src[pick])
+            averages.append(small)
+        return _Stack(net, optimizer, averages, [self.members[i] for i in keep])
+
+
+def _check_divergence(mean_loss: list[float], trivial: float, step: int, ends: list[int], lr: float, names: list[str]) -> None:
+    for name, loss, steps in zip(names, mean_loss, ends, strict=True):
         problem = None
         if not math.isfinite(loss):
             problem = f"the loss became {loss}"

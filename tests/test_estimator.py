@@ -340,3 +340,42 @@ def test_adaptive_budget_stops_on_a_plateau_or_at_the_cap():
     assert MINDE(steps=50, progress=False).fit(x, y).fit_info["monitor"] == []  # the fixed budget checks nothing
     with pytest.raises(ValueError, match="plateau_kwargs"):
         MINDE(budget="adaptive", plateau_kwargs={"evry": 10})
+
+
+def test_adaptive_budget_stops_each_stacked_member_on_its_own():
+    """Trained together, every member stops when it would alone (stop="each"): two members leave the stack at their
+    own plateaus (the first and the last of three), the third runs to the cap, and all end as their solo fits end:
+    same steps, rule, checks and estimate, and the same raw weights and extra moving average (so the Adam state and
+    the averages follow the members out of the stack).  stop="together" (version 0.2.0's rule) keeps the early
+    members training until the slowest stops."""
+    from minde.estimator import fit_many
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1500, 1))
+    fast, slow = (x, 0.3 * x + rng.standard_normal((1500, 1))), (x, 0.8 * x + 0.6 * rng.standard_normal((1500, 1)))
+    data, seeds = [fast, slow, fast], [1, 0, 3]
+    rule = {"every": 50, "min_steps": 100, "tolerance": 0.02, "relative": 0.0, "cooldown": 0.5}
+    kw = {"steps": 800, "batch_size": 64, "progress": False, "mc_repeats": 2, "budget": "adaptive", "plateau_kwargs": rule,
+          "ema_ablation": ("raw", 0.99)}  # fmt: skip
+
+    def stops(ests):
+        return [(e.fit_info["steps_done"], e.fit_info["stop_rule"], e.fit_info["cooldown_start"]) for e in ests]
+
+    def weights(net):
+        return torch.cat([p.detach().flatten() for p in net.parameters()])
+
+    solo = [MINDE(seed=s, **kw).fit(*d) for s, d in zip(seeds, data, strict=True)]
+    assert stops(solo) == [(675, "plateau", 450), (800, "cap", 534), (300, "plateau", 200)]
+    each = fit_many([MINDE(seed=s, **kw) for s in seeds], data)
+    assert stops(each) == stops(solo)
+    for e, alone in zip(each, solo, strict=True):
+        assert [st for st, _ in e.fit_info["monitor"]] == [st for st, _ in alone.fit_info["monitor"]]
+        assert [v for _, v in e.fit_info["monitor"]] == pytest.approx([v for _, v in alone.fit_info["monitor"]], abs=1e-5)
+        assert float(e.estimate()) == pytest.approx(float(alone.estimate()), abs=1e-4)
+        assert e.log.steps[-1] == e.fit_info["steps_done"]  # its losses end where it stopped
+        for name in ("raw", "ema0.99"):
+            assert torch.allclose(weights(e.alternatives[name]), weights(alone.alternatives[name]), atol=1e-4)
+    together = fit_many([MINDE(seed=s, **(kw | {"plateau_kwargs": rule | {"stop": "together"}})) for s in seeds], data)
+    assert stops(together) == [(800, "cap", 534)] * 3
+    with pytest.raises(ValueError, match="stop must be"):
+        MINDE(budget="adaptive", plateau_kwargs={"stop": "first"})

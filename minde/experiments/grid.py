@@ -362,17 +362,18 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
     fit_many(ests, [(x[:n_tr], y[:n_tr]) for _, x, y, n_tr, _ in prepared], names=[c.label() for c in cells])
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     payloads = []
-    for cell, est, (task, x, y, n_train, n_test) in zip(cells, ests, prepared, strict=True):
+    total_steps = sum(e.log.steps_done for e in ests)  # the group's time, shared by steps trained (the adaptive
+    for cell, est, (task, x, y, n_train, n_test) in zip(cells, ests, prepared, strict=True):  # budget stops some early)
         t0, c0 = time.perf_counter(), time.process_time()
+        share = est.log.steps_done / total_steps
         evaluation = _minde_evaluation(cell, est, x[n_train:], y[n_train:], float(task.mutual_information))
         ckpt = models_dir(root) / _checkpoint(cell)
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         est.save(ckpt, include_data=False)
-        k = len(cells)
         payload = _header(cell, task, n_train, n_test) | evaluation | {
-            "seconds": train_seconds / k + time.perf_counter() - t0,
-            "cpu_seconds": train_cpu / k + time.process_time() - c0,
-            "trained_together": {"models": k, "cells": [c.label() for c in cells], "seconds": train_seconds,
+            "seconds": train_seconds * share + time.perf_counter() - t0,
+            "cpu_seconds": train_cpu * share + time.process_time() - c0,
+            "trained_together": {"models": len(cells), "cells": [c.label() for c in cells], "seconds": train_seconds,
                                  "cpu_seconds": train_cpu},
             "params": est.config(), "steps": est.log.steps_done, "fit_info": est.fit_info,
             "loss_curve": [est.log.steps, est.log.losses], "checkpoint": str(_checkpoint(cell)),
