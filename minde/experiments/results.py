@@ -489,17 +489,23 @@ def evaluation_spread(models: Sequence[tuple[str, object, object, object]], seed
 
 
 def cost_accuracy(frames: Mapping[str, pd.DataFrame], threshold: float = 0.1) -> pd.DataFrame:
-    """Accuracy per CPU-hour: for each setting (``{label: results}``, e.g. one experiment each) and estimator form,
-    tasks solved, tasks covered, mean |error| and the CPU-hours of the models behind it (``cpu_seconds`` of each
-    trained model counted once, although a MINDE model gives two forms).  The seeds and tasks of each setting are
-    what its results hold: compare settings on the same grid."""
+    """Accuracy per CPU-hour (notebook 09): for each setting (``{label: results}``, e.g. one experiment each) and
+    estimator form, tasks solved (by the mean over seeds), tasks covered, mean |error|, the seeds, the fewest and most
+    tasks solved by one seed alone, and the CPU-hours of the models behind it in all and per seed (``cpu_seconds`` of
+    each trained model, once per form: a MINDE model gives two forms, so a form's hours are its models').  The seeds
+    and tasks of each setting are what its results hold: compare settings on the same grid."""
     rows = []
     for label, df in frames.items():
         df = split_settings(df)
         counts = success_counts(df, threshold)
         cpu = df.groupby("estimator")["cpu_seconds"].sum(min_count=1) / 3600
+        by_seed = df.assign(solved=df["abs_error"] < threshold).groupby(["estimator", "seed"])["solved"].sum()
         for _, r in counts.iterrows():
-            rows.append({"setting": label, "estimator": r["estimator"], "solved": int(r["solved"]), "tasks": int(r["tasks"]),
-                         "mean_abs_error": float(r["mean_abs_error"]),
-                         "cpu_hours": float(cpu.get(r["estimator"], np.nan))})  # fmt: skip
+            name = r["estimator"]
+            seeds = by_seed.loc[name]
+            rows.append({"setting": label, "estimator": name, "solved": int(r["solved"]), "tasks": int(r["tasks"]),
+                         "mean_abs_error": float(r["mean_abs_error"]), "seeds": len(seeds),
+                         "solved_min_seed": int(seeds.min()), "solved_max_seed": int(seeds.max()),
+                         "cpu_hours": float(cpu.get(name, np.nan)),
+                         "cpu_hours_per_seed": float(cpu.get(name, np.nan)) / len(seeds)})  # fmt: skip
     return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ import numpy as np
 from .common import COLORS
 
 __all__ = [
-    "plot_benchmark_table", "plot_family_counts", "plot_growing_mi",
+    "plot_benchmark_table", "plot_family_counts", "plot_growing_mi", "plot_cost_accuracy",
 ]  # fmt: skip
 
 
@@ -160,5 +160,35 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
         for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, h)
     axes[0, -1].legend(handles.values(), handles.keys(), fontsize=7.5, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost_accuracy(table: object, label: str = "setting", threshold: float = 0.1) -> plt.Figure:
+    """Notebook 09: accuracy against compute.  ``table``: ``minde.experiments.results.cost_accuracy`` output (one row
+    per setting and form).  Left: tasks solved (mean over seeds; the bar spans the fewest to the most one seed alone
+    solves) against CPU-hours per seed of 40 tasks (log axis); right: mean |error|.  Colour: the form's family;
+    each point is labelled by its ``label`` column."""
+    df = table
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
+    for r in df.itertuples(index=False):
+        base = r.estimator.split("+")[0]
+        color = COLORS.get(base, "gray")
+        x = r.cpu_hours_per_seed
+        axes[0].errorbar(x, r.solved, yerr=[[r.solved - r.solved_min_seed], [max(r.solved_max_seed - r.solved, 0)]],
+                         fmt="o", color=color, ms=6, capsize=2, lw=0.8)  # fmt: skip
+        axes[1].plot(x, r.mean_abs_error, "o", color=color, ms=6)
+        for ax, y in ((axes[0], r.solved), (axes[1], r.mean_abs_error)):
+            ax.annotate(getattr(r, label), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color=color)
+    for base in dict.fromkeys(r.split("+")[0] for r in df["estimator"]):
+        axes[0].plot([], [], "o", color=COLORS.get(base, "gray"), label=base)
+    axes[0].axhline(40, color="black", lw=0.6, ls=":")
+    axes[0].set_ylabel(f"tasks solved (|mean - GT| < {threshold:g}) of 40")
+    axes[1].set_ylabel("mean |error| over the 40 tasks (nats)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("CPU-hours per seed (40 models, one thread each)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].legend(fontsize=7.5, loc="lower right")
     fig.tight_layout()
     return fig

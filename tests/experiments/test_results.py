@@ -287,3 +287,30 @@ def test_with_error_bars_fills_one_seed_with_the_reported_stderr():
     table = with_error_bars(per_task(results), results).set_index("task")["std"]
     assert table["a"] == pytest.approx(np.std([1.0, 1.2], ddof=1))  # several seeds: their spread, kept
     assert table["b"] == pytest.approx(0.03) and np.isnan(table["c"])  # one seed: its stderr; none reported: none
+
+
+def test_cost_accuracy_counts_by_the_mean_and_by_seed_and_hours_per_seed():
+    from minde.experiments.results import cost_accuracy
+
+    # E on task a: seeds at GT-0.15 and GT+0.1 (only seed 1 alone is within 0.1, the mean is); on b: both within
+    df = pd.DataFrame({"task": ["a", "a", "b", "b"], "estimator": ["E+steps=10"] * 4, "seed": [0, 1, 0, 1],
+                       "estimate": [0.85, 1.05, 2.0, 2.05], "gt": [1.0, 1.0, 2.0, 2.0],
+                       "cpu_seconds": [3600.0, 1800.0, 1800.0, 0.0]})  # fmt: skip
+    df["abs_error"] = (df["estimate"] - df["gt"]).abs()
+    row = cost_accuracy({"run": df}).iloc[0]
+    assert (row["setting"], row["estimator"], row["solved"], row["tasks"], row["seeds"]) == ("run", "E+steps=10", 2, 2, 2)
+    assert (row["solved_min_seed"], row["solved_max_seed"]) == (1, 2)
+    assert row["cpu_hours"] == pytest.approx(2.0) and row["cpu_hours_per_seed"] == pytest.approx(1.0)
+    assert row["mean_abs_error"] == pytest.approx((0.05 + 0.025) / 2)
+
+
+def test_plot_cost_accuracy_draws_every_setting():
+    from minde.plotting.benchmark import plot_cost_accuracy
+
+    table = pd.DataFrame({"setting": ["x", "y"], "estimator": ["MINDE-C", "MINDE-J+budget=adaptive"], "solved": [35, 32],
+                          "solved_min_seed": [34, 30], "solved_max_seed": [36, 33], "mean_abs_error": [0.04, 0.05],
+                          "cpu_hours_per_seed": [0.8, 1.1]})  # fmt: skip
+    fig = plot_cost_accuracy(table)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.texts] == ["x", "y"] and len(right.lines) == 2
+    assert left.get_xscale() == "log"
