@@ -590,14 +590,15 @@ def fit_many(
         e.alternatives = {name: (mod.member(m) if k > 1 else mod).eval().requires_grad_(False) for name, mod in kept.items()}
         logged = [(st, v[m]) for st, v in zip(log.steps, log.losses, strict=True) if v[m] is not None]
         done = log.member_steps_done[m]
-        e.log = TrainingLog(steps=[st for st, _ in logged], losses=[v for _, v in logged], seconds=log.seconds / k,
+        share = done / sum(log.member_steps_done)  # the group's time, shared by steps trained
+        e.log = TrainingLog(steps=[st for st, _ in logged], losses=[v for _, v in logged], seconds=log.seconds * share,
                             callbacks=log.callbacks, monitor=[(st, [v[m]]) for st, v in log.monitor if v[m] is not None],
                             cooldown_start=log.member_cooldown_start[m], stop_rule=log.member_stop_rule[m],
                             steps_done=done)  # fmt: skip
         e.fit_info |= {
             "width": e.net.width,
             "parameters": sum(p.numel() for p in e.net.parameters()),
-            "train_seconds": seconds / k,
+            "train_seconds": seconds * share,
             "trained_together": k,
             "steps_done": done,
             "stop_rule": e.log.stop_rule,

@@ -305,7 +305,7 @@ def train_score_networks(
     log = TrainingLog()
     n = x.shape[1]
     trivial = _trivial_loss(variant, x.shape[2], y.shape[2])
-    running, count = torch.zeros(k, device=device), 0
+    running, count = torch.zeros(k, device=device), torch.zeros(k, device=device)  # each member's loss window
     start = time.perf_counter()
     bar = tqdm(total=steps, disable=not progress, desc=f"MINDE-{variant.upper()} x{k}", mininterval=1.0, leave=False)
     # per member: the last step (the cap, or the end of its cool-down), where its cool-down started, and why
@@ -345,17 +345,18 @@ def train_score_networks(
         for avg in work.averages:
             avg.update()
         running[work.index] += losses.detach().reshape(-1)
-        count += 1
+        count[work.index] += 1
         bar.update(1)
         finishing = [m for m in work.members if step == end[m]]
-        if step % log_every == 0 or finishing:
+        logged = work.members if step % log_every == 0 else finishing  # a member logs as it would alone
+        if logged:
             mean = (running / count).tolist()
-            _check_divergence([mean[m] for m in work.members], trivial, step, [end[m] for m in work.members], lr,
-                              [names[m] for m in work.members])  # fmt: skip
+            _check_divergence([mean[m] for m in logged], trivial, step, [end[m] for m in logged], lr,
+                              [names[m] for m in logged])  # fmt: skip
             log.steps.append(step)
-            log.losses.append([mean[m] if m in work.members else None for m in range(k)])
-            bar.set_postfix(loss=f"{sum(mean[m] for m in work.members) / len(work.members):.4f}", refresh=False)
-            running, count = torch.zeros(k, device=device), 0
+            log.losses.append([mean[m] if m in logged else None for m in range(k)])
+            bar.set_postfix(loss=f"{sum(mean[m] for m in logged) / len(logged):.4f}", refresh=False)
+            running[logged], count[logged] = 0.0, 0.0
         checked = [m for m in work.members if cool_start[m] is None]
         if plateau is not None and checked and (step % plateau.every == 0 or step >= cooldown_from):
             module = work.averages[0].module
@@ -380,12 +381,16 @@ def train_score_networks(
             work.write_back(full)
             log.callbacks.append((step, callback(step, ema.module)))
     work.write_back(full)
+    for big, small in zip(full.averages, work.averages, strict=True):
+        big.updates = small.updates  # the steps of the member trained longest
     bar.close()
     log.seconds = time.perf_counter() - start
     log.steps_done = step
     log.member_cooldown_start, log.member_stop_rule = cool_start, rule
-    if k == 1:
+    if len(set(rule)) == 1 and len(set(cool_start)) == 1:
         log.cooldown_start, log.stop_rule = cool_start[0], rule[0]
+    else:
+        log.stop_rule = "per member"  # see member_stop_rule and member_cooldown_start
     return ema, log
 
 

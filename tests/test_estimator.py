@@ -345,8 +345,8 @@ def test_adaptive_budget_stops_on_a_plateau_or_at_the_cap():
 def test_adaptive_budget_stops_each_stacked_member_on_its_own():
     """Trained together, every member stops when it would alone (stop="each"): two members leave the stack at their
     own plateaus (the first and the last of three), the third runs to the cap, and all end as their solo fits end:
-    same steps, rule, checks and estimate, and the same raw weights and extra moving average (so the Adam state and
-    the averages follow the members out of the stack).  stop="together" (version 0.2.0's rule) keeps the early
+    same steps, rule, checks, loss log and estimate, and the same raw weights and extra moving average (so the Adam
+    state and the averages follow the members out of the stack).  stop="together" (version 0.2.0's rule) keeps the early
     members training until the slowest stops."""
     from minde.estimator import fit_many
 
@@ -372,7 +372,8 @@ def test_adaptive_budget_stops_each_stacked_member_on_its_own():
         assert [st for st, _ in e.fit_info["monitor"]] == [st for st, _ in alone.fit_info["monitor"]]
         assert [v for _, v in e.fit_info["monitor"]] == pytest.approx([v for _, v in alone.fit_info["monitor"]], abs=1e-5)
         assert float(e.estimate()) == pytest.approx(float(alone.estimate()), abs=1e-4)
-        assert e.log.steps[-1] == e.fit_info["steps_done"]  # its losses end where it stopped
+        assert e.log.steps == alone.log.steps  # it logs its losses as it would alone, to where it stopped
+        assert e.log.losses == pytest.approx(alone.log.losses, abs=1e-5)
         for name in ("raw", "ema0.99"):
             assert torch.allclose(weights(e.alternatives[name]), weights(alone.alternatives[name]), atol=1e-4)
     together = fit_many([MINDE(seed=s, **(kw | {"plateau_kwargs": rule | {"stop": "together"}})) for s in seeds], data)
