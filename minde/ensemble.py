@@ -5,7 +5,7 @@ built models of the same pair, and on the benchmark their errors often have oppo
 over-estimates in high dimension, where MINDE-C is slightly low).  Their average lowers the mean error (0.033
 against 0.040 nats for MINDE-C on the benchmark grid) but not the count: by the three-seed mean both solve 35 of 40,
 and on the spirals both are low together
-(notebook 09, section 8).  What the second model buys is the interval, which combines, in quadrature,
+(notebook 09, section 9).  What the second model buys is the interval, which combines, in quadrature,
 
 * the statistical error of the average: the Student-t interval of the per-seed averages over seeds (one seed: the
   standard errors of the members' estimates), as in :func:`minde.intervals.intervals`;

@@ -167,11 +167,12 @@ def plot_growing_mi(levels: object, estimators: list[str] | None = None, transfo
 def plot_cost_accuracy(table: object, label: str = "setting", threshold: float = 0.1) -> plt.Figure:
     """Notebook 09: accuracy against compute.  ``table``: ``minde.experiments.results.cost_accuracy`` output (one row
     per setting and form).  Left: tasks solved (mean over seeds; the bar spans the fewest to the most one seed alone
-    solves) against CPU-hours per seed of 40 tasks (log axis); right: mean |error|.  Colour: the form's family;
+    solves) against CPU-hours per seed of 40 tasks (log axis); right: mean |error| (log axis).  Colour: the form's family;
     each point is labelled by its ``label`` column."""
     df = table
     fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6))
-    for r in df.itertuples(index=False):
+    order = {i: j for j, i in enumerate(np.argsort(df["cpu_hours_per_seed"].to_numpy()))}  # alternate label offsets
+    for i, r in enumerate(df.itertuples(index=False)):
         base = r.estimator.split("+")[0]
         color = COLORS.get(base, "gray")
         x = r.cpu_hours_per_seed
@@ -179,14 +180,27 @@ def plot_cost_accuracy(table: object, label: str = "setting", threshold: float =
                          fmt="o", color=color, ms=6, capsize=2, lw=0.8)  # fmt: skip
         axes[1].plot(x, r.mean_abs_error, "o", color=color, ms=6)
         for ax, y in ((axes[0], r.solved), (axes[1], r.mean_abs_error)):
-            ax.annotate(getattr(r, label), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color=color)
+            ax.annotate(getattr(r, label), (x, y), xytext=(4, 3 if order[i] % 2 == 0 else -9), textcoords="offset points",
+                        fontsize=6.5, color=color)  # fmt: skip
     for base in dict.fromkeys(r.split("+")[0] for r in df["estimator"]):
         axes[0].plot([], [], "o", color=COLORS.get(base, "gray"), label=base)
     axes[0].axhline(40, color="black", lw=0.6, ls=":")
     axes[0].set_ylabel(f"tasks solved (|mean - GT| < {threshold:g}) of 40")
     axes[1].set_ylabel("mean |error| over the 40 tasks (nats)")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    axes[1].set_yscale("log")
+    axes[1].set_yticks([0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.5, 1.0])
+    axes[1].set_ylim(0.7 * df["mean_abs_error"].min(), 1.4 * df["mean_abs_error"].max())
+    axes[1].yaxis.set_major_formatter(plain)
+    axes[1].yaxis.set_minor_formatter(NullFormatter())
     for ax in axes:
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_xticks([0.1, 0.2, 0.5, 1, 2, 5])
+        ax.set_xlim(0.7 * df["cpu_hours_per_seed"].min(), 1.6 * df["cpu_hours_per_seed"].max())
         ax.set_xlabel("CPU-hours per seed (40 models, one thread each)")
         ax.grid(alpha=0.3, which="both")
     axes[0].legend(fontsize=7.5, loc="lower right")
