@@ -1,6 +1,7 @@
 """Notebook conventions, and papermill's parameter injection (nbval re-executes the notebooks with their
 defaults in `make test`; this checks that other parameters can be passed)."""
 
+import ast
 import itertools
 from pathlib import Path
 
@@ -19,6 +20,12 @@ def test_notebook_conventions(path):
     assert "parameters" in code[1].metadata.get("tags", []), "the parameters cell must follow the imports cell"
     params = pm.inspect_notebook(str(path))
     assert params and all(p["inferred_type_name"] != "None" for p in params.values()), "parameters must be typed"
+    # papermill skips a line it cannot parse (e.g. one with two "="), which breaks -p and the book's rerun box
+    from minde.experiments.notebooks import parse_parameters
+
+    assigned = parse_parameters(code[1].source)
+    assert list(params) == list(assigned), "papermill must see every parameter the cell assigns"
+    assert all(ast.literal_eval(params[k]["default"]) == v for k, v in assigned.items()), "papermill misreads a default"
     assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert any(c.source.startswith("# NBVAL_CHECK_OUTPUT") for c in code), "headline numbers must be checked by nbval"
     assert any("save_figure(" in c.source for c in code)
