@@ -27,16 +27,18 @@ promoted minde-null || run --experiment minde-null --protocol cpu --tasks $NULL 
 "$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment beyond-cpu \
     --protocol cpu --tasks heavy-tails --estimators MINDE-C,MINDE-J --seeds 0 --set "sde_kwargs={'t_eps': 1e-4}"
 # issue 16: the MNIST consistency tests on the 0.2 estimator (MINDE cells; the baselines' cells are unchanged)
-"$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 --estimators MINDE-C,MINDE-J --seeds 0-2 \
-    --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
-# issue 20, first the check bfloat16 needs before it is used: bfloat16 autocast with the cosine budget, paired with
-# the float32 networks of minde-cpu seed 0 (same cells, same seeds)
-run --experiment precision-bf16 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set precision=bfloat16
+promoted mnist-consistency || "$PY" -m minde.consistency run --protocol cpu --tests a,b,c --rows 0-28:4 \
+    --estimators MINDE-C,MINDE-J --seeds 0-2 --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency"
+# issue 20: bfloat16 autocast with the cosine budget, paired with the float32 networks of minde-cpu seed 0 (same
+# cells, same seeds): the check bfloat16 needs before it is used
+promoted precision-bf16 || run --experiment precision-bf16 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 \
+    --set precision=bfloat16
 # issue 20, target 2: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps
-# as cap; version 0.2.1's rule: each stacked model stops on its own) with bfloat16 autocast, seeds 0-2.  (The 0.2.0
-# float32 pilot, where a group waited for its slowest member, is results-next/minde-adaptive-together.)
+# as cap; version 0.2.1's rule: each stacked model stops on its own), float32 (bfloat16 saved 1.5 % of the CPU time
+# on the precision-bf16 cells), seeds 0-2.  (The 0.2.0 pilot, where a group waited for its slowest member, is
+# data/results/minde-adaptive-together.)
 promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0-2 \
-    --set budget=adaptive --set precision=bfloat16
+    --set budget=adaptive
 # issue 18: Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated), MINDE-C
 "$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28 & ae1=$!   # two processes, one per core
 "$PY" -m minde.consistency autoencoders-per-row --rows 7,11,15,19,23,27 & ae2=$!
@@ -56,5 +58,3 @@ run --experiment baselines-authors --protocol paper --tasks all --estimators MIN
 run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
 run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
 run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG,CCA --seeds 0
-# issue 20: the 0.2.1 adaptive rule alone, in float32 (seed 0), paired with minde-adaptive-together and minde-cpu
-run --experiment minde-adaptive-float32 --protocol cpu --tasks all --estimators MINDE-C,MINDE-J --seeds 0 --set budget=adaptive
