@@ -13,6 +13,8 @@ ABL=1v1-normal-0.75,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2
 PAPER=1v1-normal-0.75,1v1-additive-0.1,1v1-bimodal-0.75,wiggly-1v1-normal-0.75,swissroll_x-normal_cdf-1v1-normal-0.75
 PAPER=$PAPER,student-identity-2-2-1,asinh-student-identity-3-3-2,multinormal-dense-5-5-0.5,half_cube-multinormal-sparse-5-5-2-2.0
 PAPER=$PAPER,spiral-multinormal-sparse-5-5-2-2.0,normal_cdf-multinormal-sparse-25-25-2-2.0,multinormal-dense-50-50-0.5
+SMALL_DIM=$(.venv/bin/python -c "from minde.benchmark.tasks import list_tasks, get_task; print(','.join(t for t in list_tasks() if get_task(t).dim_x <= 10))")
+LARGE_DIM=$(.venv/bin/python -c "from minde.benchmark.tasks import list_tasks, get_task; print(','.join(t for t in list_tasks() if get_task(t).dim_x > 10))")
 
 # issue 16: notebook 08's last 0.1 input (MINDE-J at 40k steps), on 0.2.  Not
 # `replicate`: the cpu protocol now gives MINDE-J 80k steps above 10 dimensions, so the 40k is a setting
@@ -40,22 +42,29 @@ promoted precision-bf16 || run --experiment precision-bf16 --protocol cpu --task
 # (stopping some models too early), so seeds 1-2 wait for a stricter rule.
 promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J \
     --seeds 0 --set budget=adaptive
-# issue 18: Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated), MINDE-C
-"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28 & ae1=$!   # two processes, one per core
-"$PY" -m minde.consistency autoencoders-per-row --rows 7,11,15,19,23,27 & ae2=$!
+# issue 18, in the order of cost (cheapest first; the costly pairwise bounds of the large critics last):
+# Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated): the encoders
+# (two processes, one per core; each skips the ones already trained)
+"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
+"$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
 wait "$ae1" && wait "$ae2"
-"$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
-    --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
-# issue 18: EMA on/off and a second decay on the same trained models (the ablation tasks, seed 0)
-"$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress --experiment ablations-cpu-ema \
-    --protocol cpu --tasks $ABL --estimators MINDE-C,MINDE-J --seeds 0 --set "ema_ablation=('raw', 0.9999)"
-# issue 18: the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
-run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
-# issue 18: Table 1's baselines as the MINDE authors ran them (docs/paper.md §8): critics (32, 32, 8) / (128, 128, 8),
-# lr 1e-3, up to 200k steps with early stopping on the 100k / 10k split; the running evaluation on 1 000 of the 10 000
-# test rows (monitor_rows; the estimate is the best critic's bound on all of them).  DoE on 50k / 10k samples
-# (its test_fraction 1/6 of 60 000), KSG and CCA on 10 000 rows (the authors ran them on the 10k test rows).
-run --experiment baselines-authors --protocol paper --tasks all --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+# KSG (k = 10) and CCA as the authors ran them: on 10 000 rows
+run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG --seeds 0 --set k=10
+run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators CCA --seeds 0
+per_row() {
+    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
+        --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
+}
+per_row 0
+# DoE on 50k / 10k samples (its test_fraction 1/6 of 60 000), Gaussian and logistic
 run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
 run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
-run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG,CCA --seeds 0
+# Table 1's neural baselines as the MINDE authors ran them (docs/paper.md §9): critics (32, 32, 8) / (128, 128, 8),
+# lr 1e-3, up to 200k steps with the benchmark package's early stopping (two evaluations without a new best) on the
+# 100k / 10k split; the running evaluation on 1 000 of the 10 000 test rows (monitor_rows; the estimate is the best
+# critic's bound on all of them).  dim_x <= 10 first (width 32), then the seven larger tasks (width 128)
+run --experiment baselines-authors --protocol paper --tasks "$SMALL_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+per_row 1-2
+run --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+# the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
+run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
