@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 INTO=${INTO:-data/results-next}
 run() { "$PY" -m minde.experiments run --results-dir "$INTO" --jobs "${JOBS:-2}" --no-progress "$@"; }
+# straight into data/results/ (new experiments of fixed parameters; resumable, each finished cell committed as it lands)
+run_final() { "$PY" -m minde.experiments run --results-dir data/results --jobs "${JOBS:-2}" --no-progress "$@"; }
 # an experiment promoted into data/results/ (benchmarks/promote_v02.sh moved it out of $INTO) is finished
 promoted() { [ -d "data/results/$1" ] && [ ! -d "$INTO/$1" ]; }
 NULL=multinormal-sparse-1-1-0-0.0,multinormal-sparse-5-5-0-0.0,multinormal-sparse-25-25-0-0.0
@@ -49,22 +51,22 @@ promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --task
 "$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
 wait "$ae1" && wait "$ae2"
 # KSG (k = 10) and CCA as the authors ran them: on 10 000 rows
-run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG --seeds 0 --set k=10
-run --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators CCA --seeds 0
+run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG --seeds 0 --set k=10
+run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators CCA --seeds 0
 per_row() {
     "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
-        --jobs "${JOBS:-2}" --no-progress --results-dir "$INTO/mnist-consistency-cpu-per-row"
+        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
 }
 per_row 0
 # DoE on 50k / 10k samples (its test_fraction 1/6 of 60 000), Gaussian and logistic
-run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
-run --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
+run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
+run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
 # Table 1's neural baselines as the MINDE authors ran them (docs/paper.md §9): critics (32, 32, 8) / (128, 128, 8),
 # lr 1e-3, up to 200k steps with the benchmark package's early stopping (two evaluations without a new best) on the
 # 100k / 10k split; the running evaluation on 1 000 of the 10 000 test rows (monitor_rows; the estimate is the best
 # critic's bound on all of them).  dim_x <= 10 first (width 32), then the seven larger tasks (width 128)
-run --experiment baselines-authors --protocol paper --tasks "$SMALL_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+run_final --experiment baselines-authors --protocol paper --tasks "$SMALL_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
 per_row 1-2
-run --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+run_final --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
 # the authors' camera-ready budget (~390k / ~290k steps) on 12 tasks covering every family, seed 0
-run --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
+run_final --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
