@@ -27,7 +27,7 @@ __all__ = [
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
     "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
     "ensemble_intervals", "seed_text", "small_t_rules", "evaluation_variants", "compare_runs", "evaluation_spread",
-    "cost_accuracy",
+    "cost_accuracy", "CONFIG_TAGS", "baseline_form", "settings_per_task", "settings_counts",
 ]  # fmt: skip
 
 #: Tasks solved (within 0.1 nats), out of 40, as tallied in the MMG paper (arXiv 2509.20609, NeurIPS 2025) for the
@@ -303,6 +303,54 @@ def experiment_overview(experiment: str | Path, results_dir: str | Path | None =
                            key=lambda v: tuple(int(p) if p.isdigit() else 0 for p in v.split("."))),
     }
 
+
+
+# --- one estimator under several settings (notebook 05, section 6: the baselines as the MINDE authors ran them) ----------
+#: Settings tags that belong to a baseline's configuration rather than make another estimator (``baseline_form``
+#: drops them): the running evaluation's subset of test rows, and KSG's neighbourhood.
+CONFIG_TAGS: tuple[str, ...] = ("monitor_rows", "k")
+
+
+def baseline_form(name: str) -> str:
+    """A result's estimator name without the tags of its configuration (:data:`CONFIG_TAGS`):
+    ``"InfoNCE+monitor_rows=1000"`` -> ``"InfoNCE"``, ``"KSG+k=10"`` -> ``"KSG"``.  A tag that makes another
+    estimator stays, its value in parentheses: ``"DoE+pdf=logistic"`` -> ``"DoE(logistic)"``."""
+    base, *tags = str(name).split("+")
+    kept = [t.split("=", 1)[-1] for t in tags if t.split("=", 1)[0] not in CONFIG_TAGS]
+    return base + "".join(f"({t})" for t in kept)
+
+
+def settings_per_task(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The per-task table (:func:`per_task`: mean, std over seeds, error) of each setting's results, given as
+    ``{setting label: summary}``, stacked with columns ``form`` (:func:`baseline_form` of the estimator) and
+    ``setting`` (the label): the input of :func:`settings_counts` and ``plot_paired_errors``.  Raises if one
+    setting has two results that map to the same (task, form), which would be averaged together."""
+    parts = []
+    for label, df in frames.items():
+        t = per_task(df)
+        t["form"] = t["estimator"].map(baseline_form)
+        clash = t.duplicated(["task", "form"])
+        if clash.any():
+            names = sorted(set(t.loc[t["form"].isin(t.loc[clash, "form"]), "estimator"]))
+            raise ValueError(f"setting {label!r}: the results {names} are one estimator once their configuration tags "
+                             f"{CONFIG_TAGS} are dropped; give each its own setting")  # fmt: skip
+        parts.append(t.assign(setting=label))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def settings_counts(table: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
+    """Per form (rows, in order of appearance) and setting (column groups, in order): tasks solved (mean over seeds
+    within ``threshold`` nats), tasks covered and mean |error|, from :func:`settings_per_task`; the last column is
+    the MMG paper's tally (:data:`PUBLISHED_SUCCESS`, matched by form name)."""
+    t = table.assign(ok=table["error"].abs() < threshold, abs_error=table["error"].abs())
+    g = t.groupby(["form", "setting"], sort=False)
+    out = g.agg(solved=("ok", "sum"), covered=("task", "nunique"), mean_abs_error=("abs_error", "mean"))
+    wide = out.unstack("setting")
+    wide.columns = wide.columns.swaplevel()
+    forms, settings = list(dict.fromkeys(t["form"])), list(dict.fromkeys(t["setting"]))
+    wide = wide.reindex(index=forms, columns=pd.MultiIndex.from_tuples([(s, c) for s in settings for c in out.columns]))
+    wide[("MMG paper", "tally /40")] = pd.array([PUBLISHED_SUCCESS.get(f) for f in forms], dtype="Int64")
+    return wide
 
 # --- settings, Figure 1 and the ablations (notebooks 06 and 08) -----------------------------------------------------
 

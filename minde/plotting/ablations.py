@@ -155,12 +155,14 @@ def plot_intervals(iv: object, forms: list[str], task_labels: dict[str, str] | N
     return fig
 
 
-def plot_paired_errors(table: object, settings: list[str], forms: list[str] | None = None) -> plt.Figure:
+def plot_paired_errors(table: object, settings: list[str], forms: list[str] | None = None,
+                       ylim: tuple[float, float] | None = None) -> plt.Figure:
     """Notebook 09: signed error (mean estimate - GT, nats) of every task under two settings (e.g. the default network
     and a deeper one), joined per task by a segment so that each task's change is read at a glance; one panel per
     form, the tasks along the x axis, the grey band is ±0.1 nats.  ``table``: rows (task, form, setting) with column
     ``error`` and, optionally, ``std`` (the error bar: the seed spread, or one run's standard error); the legend counts
-    the tasks within 0.1 nats under each setting."""
+    the tasks within 0.1 nats under each setting.  ``ylim``: the error axis; an error beyond it is drawn on its edge
+    as a triangle pointing outwards (for estimators that miss by nats)."""
     df = table
     if len(settings) != 2:
         raise ValueError(f"plot_paired_errors compares exactly two settings, got {settings!r}")
@@ -176,12 +178,21 @@ def plot_paired_errors(table: object, settings: list[str], forms: list[str] | No
                 for s in settings]  # fmt: skip
         bars = [df[(df["form"] == form) & (df["setting"] == s)].set_index("task")["std"].reindex(tasks).to_numpy(dtype=float)
                 if "std" in df else np.zeros(len(tasks)) for s in settings]  # fmt: skip
-        ax.vlines(x, np.fmin(*errs), np.fmax(*errs), color="0.6", lw=1)
+        lo, hi = ylim if ylim is not None else (-np.inf, np.inf)
+        shown = [np.clip(e, lo, hi) for e in errs]
+        ax.vlines(x, np.fmin(*shown), np.fmax(*shown), color="0.6", lw=1)
         for err, bar, setting, style in zip(errs, bars, settings, (dict(mfc="white"), dict()), strict=True):
             solved = int((np.abs(err) < 0.1).sum())
             label = f"{setting}: {solved} of {int(np.isfinite(err).sum())} within 0.1"
-            ax.errorbar(x, err, yerr=np.nan_to_num(bar), fmt="o", ms=4.5, color=COLORS.get(form, "gray"), elinewidth=0.8,
-                        capsize=1.5, label=label, **style)  # fmt: skip
+            inside = (err >= lo) & (err <= hi)
+            ax.errorbar(x[inside], err[inside], yerr=np.nan_to_num(bar[inside]), fmt="o", ms=4.5, color=COLORS.get(form, "gray"),
+                        elinewidth=0.8, capsize=1.5, label=label, **style)  # fmt: skip
+            for edge, marker in ((lo, "v"), (hi, "^")):
+                beyond = err < lo if marker == "v" else err > hi
+                ax.plot(x[beyond], np.full(int(beyond.sum()), edge), marker, ms=6, color=COLORS.get(form, "gray"), **style)
+        if ylim is not None:
+            pad = 0.04 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_ylabel("error (nats)", fontsize=8)
         ax.set_title(form, fontsize=9, color=COLORS.get(form, "black"), loc="left")
         ax.legend(fontsize=7.5, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)

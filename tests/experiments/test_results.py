@@ -314,3 +314,41 @@ def test_plot_cost_accuracy_draws_every_setting():
     left, right = fig.axes
     assert [t.get_text() for t in left.texts] == ["x", "y"] and len(right.lines) == 2
     assert left.get_xscale() == "log"
+
+
+def test_baseline_form_drops_configuration_tags_and_keeps_variant_tags():
+    from minde.experiments.results import baseline_form
+
+    assert baseline_form("InfoNCE+monitor_rows=1000") == "InfoNCE"
+    assert baseline_form("KSG+k=10") == "KSG"
+    assert baseline_form("DoE+pdf=logistic") == "DoE(logistic)"
+    assert baseline_form("DoE") == "DoE" and baseline_form("MINDE-C(sigma)") == "MINDE-C(sigma)"
+
+
+def test_settings_counts_put_two_settings_of_one_baseline_side_by_side():
+    from minde.experiments.results import settings_counts, settings_per_task
+
+    tasks, gts = ["a", "b", "c"], [1.0, 2.0, 3.0]
+    defaults = _summary({"InfoNCE": [1.05, 1.5, 2.0], "KSG": [1.0, 2.0, 3.3]}, tasks, gts)
+    authors = pd.concat([
+        _summary({"InfoNCE+monitor_rows=1000": [1.0, 2.05, 2.5]}, tasks, gts),
+        _summary({"KSG+k=10": [1.2, 2.0]}, tasks[:2], gts[:2]),  # KSG: two tasks only
+        _summary({"DoE+pdf=logistic": [0.5, 2.0, 3.0]}, tasks, gts),
+    ])  # fmt: skip
+    table = settings_per_task({"defaults": defaults, "authors": authors})
+    assert set(table["form"]) == {"InfoNCE", "KSG", "DoE(logistic)"}
+    counts = settings_counts(table)
+    assert list(counts.index) == ["InfoNCE", "KSG", "DoE(logistic)"]
+    assert counts.loc["InfoNCE", ("defaults", "solved")] == 1 and counts.loc["InfoNCE", ("authors", "solved")] == 2
+    assert counts.loc["KSG", ("authors", "covered")] == 2 and counts.loc["KSG", ("authors", "solved")] == 1
+    assert counts.loc["InfoNCE", ("authors", "mean_abs_error")] == pytest.approx((0.0 + 0.05 + 0.5) / 3)
+    assert pd.isna(counts.loc["DoE(logistic)", ("defaults", "solved")])  # not run under the defaults
+    assert counts.loc["InfoNCE", ("MMG paper", "tally /40")] == 33 and pd.isna(counts.loc["KSG", ("MMG paper", "tally /40")])
+
+
+def test_settings_per_task_refuses_two_results_of_one_form_in_one_setting():
+    from minde.experiments.results import settings_per_task
+
+    twins = _summary({"KSG": [1.0], "KSG+k=10": [1.1]}, ["a"], [1.0])
+    with pytest.raises(ValueError, match="KSG"):
+        settings_per_task({"mixed": twins})

@@ -133,6 +133,13 @@ def test_paired_errors():
     assert heights == [pytest.approx([0.0, 0.02]), pytest.approx([0.04, 0.08])]
     with pytest.raises(ValueError, match="exactly two settings"):
         plot_paired_errors(table, ["d"])
+    # ylim: an error beyond the axis sits on its edge as an outward triangle, still counted in the legend
+    far = table.assign(error=[5.0, 0.05, -12.0, -0.12])
+    ax = plot_paired_errors(far, ["d", "n_blocks=4"], ylim=(-1.0, 1.0)).axes[0]
+    marks = {m: [(float(x), float(y)) for ln in ax.lines if ln.get_marker() == m for x, y in ln.get_xydata()] for m in "o^v"}
+    assert marks == {"o": [(0.0, 0.05), (1.0, -0.12)], "^": [(0.0, 1.0)], "v": [(1.0, -1.0)]}
+    assert ax.get_ylim() == pytest.approx((-1.08, 1.08))
+    assert sorted(s[:, 1].max() for s in ax.collections[0].get_segments()) == pytest.approx([-0.12, 1.0])
     plt.close("all")
 
 
