@@ -174,3 +174,22 @@ def test_readme_command_rebuilds_with_the_real_builders(tmp_path, monkeypatch, c
     text = readme.read_text()
     assert "stale" not in text and "No results yet." in text and text.startswith("intro\n") and text.endswith("end\n")
     assert "rewritten" in capsys.readouterr().out
+
+
+def test_results_block_adds_the_authors_setting_rows_by_form_with_their_tally(tmp_path, monkeypatch):
+    """The baselines as the MINDE authors ran them: one row per baseline the MMG paper tallies, named by its form
+    (InfoNCE+monitor_rows=... is InfoNCE) so that its tally shows; baselines without a tally (KSG) get no row."""
+    from minde.experiments import grid as ex
+    from minde.experiments.results import PUBLISHED_SUCCESS
+
+    tasks = ["1v1-normal-0.75"]
+    ex.run_grid(ex.make_grid(tasks, ["InfoNCE", "KSG"], [0], "smoke", settings={"monitor_rows": 50}),
+                tmp_path / "authors", progress=False)  # fmt: skip
+    ex.summarize(tmp_path / "authors")
+    monkeypatch.setattr(report, "README_EXPERIMENTS", {"benchmark": "absent", "baselines": "absent",
+                                                       "baselines_authors": ("authors", "absent"),
+                                                       "small_sample": ("absent",), "candidates": "absent"})  # fmt: skip
+    block = report.results_block(tmp_path)
+    row = next(line for line in block.splitlines() if line.startswith("| `InfoNCE`, the MINDE authors' setting |"))
+    assert row.endswith(f"| {PUBLISHED_SUCCESS['InfoNCE']} |") and "| `authors` |" in row and "of 1 covered" in row
+    assert "KSG" not in block and "monitor_rows" not in block
