@@ -300,6 +300,13 @@ class Protocol:
     #: "shared" (one autoencoder for every r, this package's design) or "per-row" (the authors' representation:
     #: one autoencoder per crop level, and test b's numerator with A duplicated, as in their code)
     encoders: str = "shared"
+    #: test b's numerator with A's code duplicated, I([A, A]; [B_{r+k}, B_r]) (the authors' code); None: as the
+    #: encoders (duplicated with "per-row", not with "shared")
+    duplicate_a: bool | None = None
+
+    @property
+    def duplicates_a(self) -> bool:
+        return self.encoders == "per-row" if self.duplicate_a is None else bool(self.duplicate_a)
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -321,6 +328,11 @@ PROTOCOLS["cpu-per-row"] = replace(
     PROTOCOLS["cpu"], name="cpu-per-row", encoders="per-row",
     description="the cpu budget on the authors' representation: one autoencoder per crop level "
                 "(autoencoders-per-row), test b as I([A, A]; [B_{r+k}, B_r])",
+)  # fmt: skip
+PROTOCOLS["cpu-duplicate-a"] = replace(
+    PROTOCOLS["cpu"], name="cpu-duplicate-a", duplicate_a=True,
+    description="the cpu protocol on the shared autoencoder with test b as the authors coded it, I([A, A]; [B_{r+k}, "
+                "B_r]): separates the duplication from the per-row encoders",
 )  # fmt: skip
 PROTOCOLS["smoke-per-row"] = replace(PROTOCOLS["smoke"], name="smoke-per-row", encoders="per-row",
                                      description="the smoke budget on per-row autoencoders")  # fmt: skip
@@ -529,7 +541,7 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
     start, cpu_start = time.perf_counter(), time.process_time()
     jobs = []  # (cell index, role, seed, data, checkpoint)
     for i, cell in enumerate(cells):
-        data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test, duplicate_a=per_row)
+        data = cell_data(cell.test, cell.r, codes, cell.seed, protocol.n_test, duplicate_a=protocol.duplicates_a)
         if cell.test == "a" and cell.r == 0:
             data["num"]["y_train"] = data["num"]["y_train"][:, :0]  # B_0 is the zero image: I(A; B_0) = 0 exactly
             data["num"]["y_test"] = data["num"]["y_test"][:, :0]
@@ -555,7 +567,7 @@ def run_cells(cells: list[Cell], root: Path, autoencoder: str | Path | None = No
                      for n in cell_fits["num"]["estimates"]}  # fmt: skip
         payload = {
             "test": cell.test, "estimator": cell.estimator, "r": cell.r, "k": K if cell.test == "b" else None,
-            "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r, per_row),
+            "seed": cell.seed, "protocol": cell.protocol, "quantities": _quantities(cell.test, cell.r, protocol.duplicates_a),
             "n_images": protocol.n_images, "n_test": protocol.n_test, "n_train": protocol.n_images - protocol.n_test,
             "fits": cell_fits, "ratio": ratio,
             "seconds": seconds * share, "cpu_seconds": cpu * share,

@@ -2,6 +2,7 @@
 
 import csv
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -249,6 +250,20 @@ def test_per_row_protocol_uses_one_autoencoder_per_crop_level(images, tmp_path):
     assert payload["encoders"] == "per-row" and payload["quantities"]["num"] == "I([A, A]; [B_7, B_4])"
     assert payload["autoencoder"]["sha256"] == {str(r): shas[r] for r in (4, 7, 28)}
     assert payload["fits"]["num"]["dim_x"] == 32
+
+
+def test_duplicate_a_protocol_duplicates_a_on_the_shared_autoencoder(tmp_path, monkeypatch):
+    """cpu-duplicate-a separates the two differences of the authors' representation: the shared codes, with test
+    b's numerator as their code computes it; the other protocols keep the duplication tied to the encoders."""
+    assert not cs.PROTOCOLS["cpu"].duplicates_a and cs.PROTOCOLS["cpu-per-row"].duplicates_a
+    dup = cs.PROTOCOLS["cpu-duplicate-a"]
+    assert dup.duplicates_a and dup.encoders == "shared"
+    assert replace(dup, name="x", encoders="shared", duplicate_a=None, description="") == replace(
+        cs.PROTOCOLS["cpu"], name="x", description="")  # nothing else differs from cpu
+    monkeypatch.setitem(cs.PROTOCOLS, "smoke-dup", replace(cs.PROTOCOLS["smoke"], name="smoke-dup", duplicate_a=True))
+    payload = cs.run_cell(cs.Cell(0, "b", 4, "MINDE-C", "smoke-dup"), tmp_path / "res")
+    assert payload["quantities"]["num"] == "I([A, A]; [B_7, B_4])" and payload["fits"]["num"]["dim_x"] == 32
+    assert payload["fits"]["den"]["dim_x"] == 16 and payload["encoders"] == "shared"
 
 
 def test_figures_draw(model, images):
