@@ -349,6 +349,8 @@ def settings_counts(table: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame
     wide.columns = wide.columns.swaplevel()
     forms, settings = list(dict.fromkeys(t["form"])), list(dict.fromkeys(t["setting"]))
     wide = wide.reindex(index=forms, columns=pd.MultiIndex.from_tuples([(s, c) for s in settings for c in out.columns]))
+    for s in settings:  # counts stay integers where a form did not run under a setting
+        wide[[(s, "solved"), (s, "covered")]] = wide[[(s, "solved"), (s, "covered")]].astype("Int64")
     wide[("MMG paper", "tally /40")] = pd.array([PUBLISHED_SUCCESS.get(f) for f in forms], dtype="Int64")
     return wide
 
