@@ -59,6 +59,9 @@ per_row() {
         --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
 }
 per_row 0
+# test b as the authors coded it (A duplicated) on the shared autoencoder: separates the duplication from the encoders
+"$PY" -m minde.consistency run --protocol cpu-duplicate-a --tests b --rows 0-28:4 --estimators MINDE-C --seeds 0 \
+    --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-duplicate-a
 # DoE on 50k / 10k samples (its test_fraction 1/6 of 60 000), Gaussian and logistic
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic

@@ -169,10 +169,14 @@ def _scores(results_dir: str | Path | None, rebuild: bool) -> tuple[str, pd.Data
         best = str(counts["estimator"].iloc[0])
         rows += _score_rows(baselines, base_name, results_dir, lambda e: e == best,
                             {best: f"best of the {len(counts)} baselines: `{best}`"})  # fmt: skip
-    for name in README_EXPERIMENTS.get("baselines_authors", ()):
+    authors_names = README_EXPERIMENTS.get("baselines_authors", ())
+    for name in [authors_names] if isinstance(authors_names, str) else authors_names:
         authors = _load(name, results_dir, rebuild)
         if authors is not None:  # named by form (InfoNCE, not InfoNCE+monitor_rows=1000) so that the tally matches
             authors = authors.assign(estimator=authors["estimator"].map(baseline_form))
+            twins = authors.duplicated(["task", "estimator", "seed"], keep=False)
+            if twins.any():  # two settings of one baseline in one experiment would be averaged together
+                raise ValueError(f"{name}: several results per task and seed for {sorted(set(authors.loc[twins, 'estimator']))}")
             rows += _score_rows(authors, name, results_dir, lambda e: e in PUBLISHED_SUCCESS,
                                 {e: f"`{e}`, the MINDE authors' setting" for e in PUBLISHED_SUCCESS})  # fmt: skip
     for name in README_EXPERIMENTS["small_sample"]:

@@ -335,16 +335,20 @@ def settings_per_task(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
             raise ValueError(f"setting {label!r}: the results {names} are one estimator once their configuration tags "
                              f"{CONFIG_TAGS} are dropped; give each its own setting")  # fmt: skip
         parts.append(t.assign(setting=label))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not parts:
+        return pd.DataFrame(columns=["task", "estimator", "mean", "std", "seeds", "gt", "error", "solved", "form", "setting"])
+    return pd.concat(parts, ignore_index=True)
 
 
 def settings_counts(table: pd.DataFrame, threshold: float = 0.1) -> pd.DataFrame:
     """Per form (rows, in order of appearance) and setting (column groups, in order): tasks solved (mean over seeds
     within ``threshold`` nats), tasks covered and mean |error|, from :func:`settings_per_task`; the last column is
     the MMG paper's tally (:data:`PUBLISHED_SUCCESS`, matched by form name)."""
+    if table.empty:
+        return pd.DataFrame()
     t = table.assign(ok=table["error"].abs() < threshold, abs_error=table["error"].abs())
-    g = t.groupby(["form", "setting"], sort=False)
-    out = g.agg(solved=("ok", "sum"), covered=("task", "nunique"), mean_abs_error=("abs_error", "mean"))
+    g = t.groupby(["form", "setting"], sort=False)  # covered: tasks with a finite error (as plot_paired_errors counts)
+    out = g.agg(solved=("ok", "sum"), covered=("error", "count"), mean_abs_error=("abs_error", "mean"))
     wide = out.unstack("setting")
     wide.columns = wide.columns.swaplevel()
     forms, settings = list(dict.fromkeys(t["form"])), list(dict.fromkeys(t["setting"]))

@@ -362,3 +362,26 @@ def test_bad_parameters_raise():
         KSG(k=10).fit(x[:10], y[:10])
     with pytest.raises(ValueError, match="distance 0"):
         KSG(k=3).fit(np.repeat(x[:50], 5), np.repeat(y[:50], 5))  # every row five times
+
+
+def test_factorised_gaussian_error_is_the_total_correlation_gap():
+    """DoE's model bias on a Gaussian pair: zero when Y's coordinates are uncorrelated marginally and given X, and
+    when X is independent of Y (then TC(Y | X) = TC(Y)); otherwise TC(Y) - TC(Y | X), computed by hand for a 1 x 2 case."""
+    from minde.benchmark.baselines import factorised_gaussian_error
+    from minde.benchmark.tasks import get_task
+
+    sparse = get_task("multinormal-sparse-3-3-2-2.0").sampler  # pairs (x_i, y_i): Y diagonal, and so is Y | X
+    assert factorised_gaussian_error(sparse.covariance, 3) == pytest.approx(0.0, abs=1e-12)
+    rho = 0.6
+    cov = np.eye(3)
+    cov[1, 2] = cov[2, 1] = rho
+    assert factorised_gaussian_error(cov, 1) == pytest.approx(0.0, abs=1e-12)  # X independent: TC(Y) = TC(Y|X)
+    cov[0, 1] = cov[1, 0] = 0.5  # X now explains part of y_1: Y | X is less correlated than Y
+    syy, sxy = cov[1:, 1:], cov[:1, 1:]
+    cond = syy - sxy.T @ sxy
+    tc = lambda s: 0.5 * np.log(s[0, 0] * s[1, 1] / np.linalg.det(s))  # noqa: E731
+    assert factorised_gaussian_error(cov, 1) == pytest.approx(tc(syy) - tc(cond))
+    dense = get_task("multinormal-dense-5-5-0.5").sampler
+    assert factorised_gaussian_error(dense.covariance, 5) > 0.5  # the dense tasks' large positive DoE errors
+    with pytest.raises(ValueError, match="square"):
+        factorised_gaussian_error(np.eye(3)[:2], 1)

@@ -352,3 +352,11 @@ def test_settings_per_task_refuses_two_results_of_one_form_in_one_setting():
     twins = _summary({"KSG": [1.0], "KSG+k=10": [1.1]}, ["a"], [1.0])
     with pytest.raises(ValueError, match="KSG"):
         settings_per_task({"mixed": twins})
+
+
+def test_settings_tables_of_nothing_are_empty():
+    from minde.experiments.results import settings_counts, settings_per_task
+
+    empty = settings_per_task({})
+    assert empty.empty and {"task", "form", "setting", "error"} <= set(empty.columns)
+    assert settings_counts(empty).empty
