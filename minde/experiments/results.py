@@ -22,7 +22,7 @@ from .runner import load_results
 
 __all__ = [
     "SUMMARY_COLUMNS", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL",
-    "load_summary", "load_experiment", "available_experiments", "per_task", "with_error_bars", "success_counts", "combine",
+    "load_summary", "load_experiment", "has_results", "available_experiments", "per_task", "with_error_bars", "success_counts", "combine",
     "coverage",
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
     "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
@@ -103,6 +103,13 @@ def load_summary(experiment: str | Path, results_dir: str | Path | None = None) 
     if not csv.exists():
         raise FileNotFoundError(f"no summary.csv in {path}: run `python -m minde.experiments summary --experiment {path.name}`")
     return pd.read_csv(csv)
+
+
+def has_results(experiment: str | Path, results_dir: str | Path | None = None) -> bool:
+    """Whether an experiment (a folder, or a name under ``results_dir``) holds at least one finished cell.  A folder
+    a run has only started (claim files, no results yet) or that does not exist has none."""
+    path = _experiment_dir(experiment, results_dir)
+    return path.is_dir() and any(path.rglob("seed*.json"))
 
 
 def load_experiment(experiment: str | Path, results_dir: str | Path | None = None, rebuild: bool = True) -> pd.DataFrame | None:

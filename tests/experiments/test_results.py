@@ -216,6 +216,18 @@ def test_load_experiment_rebuilds_the_summary_and_reports_an_empty_folder(tmp_pa
     assert sorted(df["seed"]) == [0, 1] and set(df["estimator"]) == {"CCA"}
 
 
+def test_has_results_needs_a_finished_cell(tmp_path):
+    from minde.experiments.results import has_results
+
+    assert not has_results("missing", results_dir=tmp_path)
+    started = tmp_path / "started" / "1v1-normal-0.75" / "MINDE-C"
+    started.mkdir(parents=True)
+    (started / "seed0.json.claim").write_text("{}")  # a run that has only claimed its cell
+    assert not has_results("started", results_dir=tmp_path)
+    (started / "seed0.json").write_text("{}")
+    assert has_results("started", results_dir=tmp_path) and has_results(tmp_path / "started")
+
+
 def test_experiment_overview_counts_models_cpu_time_and_samples(tmp_path):
     import json
 
