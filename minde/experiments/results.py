@@ -22,8 +22,8 @@ from .runner import load_results
 
 __all__ = [
     "SUMMARY_COLUMNS", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL",
-    "load_summary", "load_experiment", "has_results", "available_experiments", "per_task", "with_error_bars", "success_counts", "combine",
-    "coverage",
+    "load_summary", "load_experiment", "has_results", "available_experiments", "per_task", "with_error_bars", "success_counts",
+    "combine", "coverage",
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
     "with_task_family", "tracking_limit", "load_sigma_sweeps", "intervals", "calibration", "average_forms",
     "ensemble_intervals", "seed_text", "small_t_rules", "evaluation_variants", "compare_runs", "evaluation_spread",
