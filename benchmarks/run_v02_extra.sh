@@ -49,22 +49,12 @@ promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --task
 # the authors' camera-ready budget (~390k / ~290k steps) on 8 tasks covering every base family and transform and
 # the 50 x 50, seed 0 (the 50 x 50 pair: more than 85 minutes on each core, measured in an interrupted run)
 # (first of issue 18's runs, the 50 x 50 pair first: it needs ~1.5 h uninterrupted on both cores, and an interrupted
-# model restarts; before the per-row autoencoders, which a fresh checkout retrains: they are not shipped)
+# model restarts)
 run_final --experiment minde-paper-protocol --protocol paper --tasks multinormal-dense-50-50-0.5 --estimators MINDE-C,MINDE-J --seeds 0
 run_final --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
-# Figure 2 on the authors' representation (one autoencoder per crop level; test b with A duplicated): the encoders
-# (two processes, one per core; each skips the ones already trained)
-"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
-"$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
-wait "$ae1" && wait "$ae2"
 # KSG (k = 10) and CCA as the authors ran them: on 10 000 rows
 run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG --seeds 0 --set k=10
 run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators CCA --seeds 0
-per_row() {
-    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
-        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
-}
-per_row 0
 # test b as the authors coded it (A duplicated) on the shared autoencoder: separates the duplication from the encoders
 "$PY" -m minde.consistency run --protocol cpu-duplicate-a --tests b --rows 0-28:4 --estimators MINDE-C --seeds 0 \
     --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-duplicate-a
@@ -76,5 +66,14 @@ run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 
 # 100k / 10k split; the running evaluation on 1 000 of the 10 000 test rows (monitor_rows; the estimate is the best
 # critic's bound on all of them).  dim_x <= 10 first (width 32), then the seven larger tasks (width 128)
 run_final --experiment baselines-authors --protocol paper --tasks "$SMALL_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
-per_row 1-2
 run_final --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 --set monitor_rows=1000
+# Figure 2 on the authors' representation (one autoencoder per crop level), last: a fresh checkout retrains the
+# encoders (they are not shipped; two processes, one per core; each skips the ones already trained)
+"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
+"$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
+wait "$ae1" && wait "$ae2"
+per_row() {
+    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
+        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
+}
+per_row 0-2
