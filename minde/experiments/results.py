@@ -123,7 +123,7 @@ def load_experiment(experiment: str | Path, results_dir: str | Path | None = Non
         have = available_experiments(path.parent)
         raise FileNotFoundError(f"no such experiment {str(experiment)!r} in {path.parent}"
                                 + (f" (have: {', '.join(have)})" if have else " (no experiments there)"))  # fmt: skip
-    if not any(path.rglob("seed*.json")):
+    if not has_results(path):
         print(f"{path.name}: no results under {path}")
         return None
     if rebuild:
