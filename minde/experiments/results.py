@@ -21,7 +21,8 @@ from ..intervals import average_forms, calibration, intervals
 from .runner import load_results
 
 __all__ = [
-    "SUMMARY_COLUMNS", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL", "BMI_5K_LABEL",
+    "SUMMARY_COLUMNS", "summary_rows", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL",
+    "BMI_5K_LABEL",
     "load_summary", "load_experiment", "has_results", "available_experiments", "per_task", "with_error_bars", "success_counts",
     "combine", "coverage",
     "task_info", "benchmark_table", "family_counts", "compare_published", "experiment_overview", "split_settings",
@@ -52,8 +53,8 @@ SUMMARY_COLUMNS = [
 ]  # fmt: skip
 
 
-def summarize(root: Path) -> Path:
-    """Rebuild ``summary.csv`` (one row per estimate) from the JSON files; returns its path."""
+def summary_rows(root: Path) -> list[dict]:
+    """The rows of an experiment's ``summary.csv`` (one per estimate), built from its JSON files."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"no experiment folder {root}")
@@ -66,7 +67,13 @@ def summarize(root: Path) -> Path:
                 "seconds": r.get("seconds"), "cpu_seconds": r.get("cpu_seconds"), "protocol": r["protocol"],
                 "n_train": r.get("n_train"), "settings": json.dumps(r.get("settings", {}), sort_keys=True),
             })  # fmt: skip
-    path = root / "summary.csv"
+    return rows
+
+
+def summarize(root: Path) -> Path:
+    """Rebuild ``summary.csv`` (one row per estimate) from the JSON files; returns its path."""
+    rows = summary_rows(root)
+    path = Path(root) / "summary.csv"
     tmp = path.with_name(f".summary.csv.tmp{os.getpid()}")
     with tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)

@@ -24,6 +24,28 @@ def test_committed_summaries_hold_every_estimate():
     assert report.stale_summaries() == []
 
 
+def test_a_summary_is_stale_when_a_rerun_rewrites_an_estimate(tmp_path, monkeypatch):
+    """Not only a count: a cell rerun in place (same number of estimates, another value) makes summary.csv stale,
+    and rebuilding it makes it current again."""
+    import json
+
+    from minde.experiments import grid as ex
+
+    ex.run_grid(ex.make_grid(["1v1-normal-0.75"], ["CCA"], [0, 1], "smoke"), tmp_path / "grid", progress=False)
+    ex.summarize(tmp_path / "grid")
+    monkeypatch.setattr(report, "README_EXPERIMENTS", {"benchmark": "grid"})
+    assert report.stale_summaries(tmp_path) == []
+    cell = next(p for p in sorted((tmp_path / "grid").rglob("*.json")) if "estimates" in json.loads(p.read_text()))
+    payload = json.loads(cell.read_text())
+    for estimate in payload["estimates"].values():
+        estimate["estimate"] += 0.5
+    cell.write_text(json.dumps(payload))
+    (stale,) = report.stale_summaries(tmp_path)
+    assert stale.startswith("grid (2 rows in summary.csv, 2 estimates in its JSON files, 2 rows differ")
+    ex.summarize(tmp_path / "grid")
+    assert report.stale_summaries(tmp_path) == []
+
+
 def test_paper_task_table_lists_the_40_tasks_of_minde_tasks():
     from minde.benchmark.tasks import get_task, list_tasks
 
@@ -139,7 +161,7 @@ def _render_in(root: Path, name: str) -> tuple[Path, str, str]:
 #: the test passes as soon as no file mentions them, allowed or not).
 ALLOWED_FOR_NOW: set[str] = set()
 #: Spelled in two pieces so that this file does not match itself.
-FORBIDDEN = ("REFERENCE" + ".md", "shared" + "/paper")
+FORBIDDEN = ("REFERENCE" + ".md", "shared" + "/paper", "seed" + "-summary", "../" + "shared", "/" + "work/")
 
 
 def test_no_tracked_file_points_outside_the_repository():
@@ -193,3 +215,28 @@ def test_results_block_adds_the_authors_setting_rows_by_form_with_their_tally(tm
     row = next(line for line in block.splitlines() if line.startswith("| `InfoNCE`, the MINDE authors' setting |"))
     assert row.endswith(f"| {PUBLISHED_SUCCESS['InfoNCE']} |") and "| `authors` |" in row and "of 1 covered" in row
     assert "KSG" not in block and "monitor_rows" not in block
+
+
+def test_every_citation_of_docs_paper_md_names_a_section_it_has():
+    """`docs/paper.md §N` (and §N-M) anywhere in the tracked files points to an anchor that exists."""
+    import re
+
+    try:
+        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    anchors = set(re.findall(r'<a id="s(\d+)"></a>', (ROOT / "docs" / "paper.md").read_text()))
+    assert len(anchors) >= 10
+    dangling = []
+    for name in files:
+        path = ROOT / name
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for first, last in re.findall(r"paper\.md §(\d+)(?:-(\d+))?", text):
+            dangling += [f"{name}: §{n}" for n in {first, last or first} if n not in anchors]
+    assert not dangling, "\n".join(dangling)
+
