@@ -112,12 +112,14 @@ def stale_summaries(results_dir: str | Path | None = None) -> list[str]:
     the text ``summary.csv`` holds."""
     from .results import SUMMARY_COLUMNS, _experiment_dir, available_experiments, summary_rows
 
+    def as_text(row: dict) -> tuple[str, ...]:  # a row as summary.csv writes it
+        return tuple("" if row[c] is None else str(row[c]) for c in SUMMARY_COLUMNS)
+
     stale = []
     for name in dict.fromkeys(_experiment_names()):
         if name not in available_experiments(results_dir):
             continue
         root = _experiment_dir(name, results_dir)
-        as_text = lambda row: tuple("" if row[c] is None else str(row[c]) for c in SUMMARY_COLUMNS)  # noqa: E731
         expected = sorted(as_text(r) for r in summary_rows(root))
         try:
             with (root / "summary.csv").open(newline="") as fh:

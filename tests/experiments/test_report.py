@@ -2,6 +2,7 @@
 from, the generator reads whatever an experiment holds, and the repository stands alone (no file points to notes
 outside it)."""
 
+import contextlib
 import subprocess
 from pathlib import Path
 
@@ -164,22 +165,24 @@ ALLOWED_FOR_NOW: set[str] = set()
 FORBIDDEN = ("REFERENCE" + ".md", "shared" + "/paper", "seed" + "-summary", "../" + "shared", "/" + "work/")
 
 
-def test_no_tracked_file_points_outside_the_repository():
-    """The notes on the paper live in docs/paper.md; nothing may cite notes that a clone does not have."""
+@pytest.fixture(scope="module")
+def tracked_texts() -> dict[str, str]:
+    """Every tracked text file of the repository, by path (read once for the tests below)."""
     try:
         files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout")
-    offenders = []
+    texts = {}
     for name in files:
-        path = ROOT / name
-        if name in ALLOWED_FOR_NOW or not path.is_file():
-            continue
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
-        offenders += [f"{name}: {word}" for word in FORBIDDEN if word in text]
+        with contextlib.suppress(UnicodeDecodeError, FileNotFoundError, IsADirectoryError):
+            texts[name] = (ROOT / name).read_text()
+    return texts
+
+
+def test_no_tracked_file_points_outside_the_repository(tracked_texts):
+    """The notes on the paper live in docs/paper.md; nothing may cite notes that a clone does not have."""
+    offenders = [f"{name}: {word}" for name, text in tracked_texts.items() if name not in ALLOWED_FOR_NOW
+                 for word in FORBIDDEN if word in text]  # fmt: skip
     assert not offenders, "cite docs/paper.md §N instead:\n" + "\n".join(offenders)
     assert (ROOT / "docs" / "paper.md").is_file() and (ROOT / "LICENSE").is_file()
 
@@ -217,25 +220,14 @@ def test_results_block_adds_the_authors_setting_rows_by_form_with_their_tally(tm
     assert "KSG" not in block and "monitor_rows" not in block
 
 
-def test_every_citation_of_docs_paper_md_names_a_section_it_has():
+def test_every_citation_of_docs_paper_md_names_a_section_it_has(tracked_texts):
     """`docs/paper.md §N` (and §N-M) anywhere in the tracked files points to an anchor that exists."""
     import re
 
-    try:
-        files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("not a git checkout")
     anchors = set(re.findall(r'<a id="s(\d+)"></a>', (ROOT / "docs" / "paper.md").read_text()))
     assert len(anchors) >= 10
     dangling = []
-    for name in files:
-        path = ROOT / name
-        if not path.is_file():
-            continue
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
+    for name, text in tracked_texts.items():
         for first, last in re.findall(r"paper\.md §(\d+)(?:-(\d+))?", text):
             dangling += [f"{name}: §{n}" for n in {first, last or first} if n not in anchors]
     assert not dangling, "\n".join(dangling)
