@@ -45,22 +45,30 @@ promoted precision-bf16 || run --experiment precision-bf16 --protocol cpu --task
 # (stopping some models too early), so seeds 1-2 wait for a stricter rule.
 promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J \
     --seeds 0 --set budget=adaptive
-# issue 18, in the order of cost (cheapest first; the costly pairwise bounds of the large critics last):
-# the authors' camera-ready budget (~390k / ~290k steps) on 8 tasks covering every base family and transform and
-# the 50 x 50, seed 0 (the 50 x 50 pair: more than 85 minutes on each core, measured in an interrupted run)
-# (first of issue 18's runs, the 50 x 50 pair first: it needs ~1.5 h uninterrupted on both cores, and an interrupted
-# model restarts)
+# issue 18, in the order of cost (cheapest first; the costly pairwise bounds of the large critics last).
+# The authors' camera-ready budget (~390k / ~290k steps) on 8 tasks covering every base family and transform and
+# the 50 x 50, seed 0; the 50 x 50 pair first (more than 85 minutes on each core, and an interrupted model restarts)
 run_final --experiment minde-paper-protocol --protocol paper --tasks multinormal-dense-50-50-0.5 --estimators MINDE-C,MINDE-J --seeds 0
 run_final --experiment minde-paper-protocol --protocol paper --tasks $PAPER --estimators MINDE-C,MINDE-J --seeds 0
 # KSG (k = 10) and CCA as the authors ran them: on 10 000 rows
 run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators KSG --seeds 0 --set k=10
 run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 --tasks all --estimators CCA --seeds 0
 # test b as the authors coded it (A duplicated) on the shared autoencoder: separates the duplication from the encoders
-"$PY" -m minde.consistency run --protocol cpu-duplicate-a --tests b --rows 0-28:4 --estimators MINDE-C --seeds 0 \
+"$PY" -m minde.consistency run --protocol cpu-duplicate-a --tests b --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
     --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-duplicate-a
 # DoE on 50k / 10k samples (its test_fraction 1/6 of 60 000), Gaussian and logistic
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
+# Figure 2 on the authors' representation (one autoencoder per crop level), before the large critics: a fresh checkout retrains the
+# encoders (they are not shipped; two processes, one per core; each skips the ones already trained)
+"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
+"$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
+wait "$ae1" && wait "$ae2"
+per_row() {
+    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
+        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
+}
+per_row 0-2
 # Table 1's neural baselines as the MINDE authors ran them (docs/paper.md §9): critics (32, 32, 8) / (128, 128, 8),
 # lr 1e-3, up to 200k steps with the benchmark package's early stopping (two evaluations without a new best) on the
 # 100k / 10k split; the running evaluation on 1 000 of the 10 000 test rows (monitor_rows; the estimate is the best
@@ -74,13 +82,3 @@ run_final --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" -
 P3=(--protocol cpu --tasks all --estimators MINDE-C,MINDE-J --set budget=adaptive --set "plateau_kwargs={'patience': 3}")
 promoted minde-adaptive-p3 || run --experiment minde-adaptive-p3 "${P3[@]}" --seeds 0
 promoted minde-adaptive-p3 || run --experiment minde-adaptive-p3 "${P3[@]}" --seeds 1-2
-# Figure 2 on the authors' representation (one autoencoder per crop level), last: a fresh checkout retrains the
-# encoders (they are not shipped; two processes, one per core; each skips the ones already trained)
-"$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
-"$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
-wait "$ae1" && wait "$ae2"
-per_row() {
-    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
-        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
-}
-per_row 0-2
