@@ -10,6 +10,10 @@ NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # torch==2.13.0 for Linux is the CUDA 13 build (~527 MB plus nvidia-* packages). For the CPU-only wheel:
 #   make figures TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
+# Worker processes of `make unit` and `make notebooks-test` (pytest-xdist; each test file, each notebook, stays on one
+# worker). 1 runs them in this process, one after the other.
+TEST_JOBS ?= 2
+XDIST    = $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadfile)
 
 .PHONY: install figures test unit notebooks-test lint benchmark paper-grid consistency beyond site clean
 
@@ -31,10 +35,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check minde tests benchmarks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(XDIST) tests
 
 notebooks-test: $(STAMP)
-	env -u MINDE_CHECKS $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
+	env -u MINDE_CHECKS $(PY) -m pytest $(XDIST) --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS)
 
 test: lint unit notebooks-test
 
