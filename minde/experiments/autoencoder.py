@@ -316,9 +316,10 @@ def train_per_row(
 ) -> dict[int, str]:
     """Train (or keep) the authors' per-crop-level autoencoders for ``rows`` with :data:`PER_ROW_RECIPE` (or
     ``recipe``), each written atomically to :func:`per_row_path`; an existing file is kept (resumable).  Returns
-    ``{r: SHA-256}``."""
+    ``{r: SHA-256}``.  Trained in the order given (repeats dropped), so that two processes given the rows in
+    opposite orders split the work and meet in the middle."""
     out = {}
-    for r in sorted({check_row(r, 1, HEIGHT) for r in rows}):
+    for r in dict.fromkeys(check_row(r, 1, HEIGHT) for r in rows):
         path = per_row_path(r, folder)
         if path.is_file():
             out[r] = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -236,6 +236,7 @@ def test_per_row_protocol_uses_one_autoencoder_per_crop_level(images, tmp_path):
     recipe = ae.PER_ROW_RECIPE | {"steps": 30}
     shas = ae.train_per_row(images[:500], [4, 7, 28], folder, recipe=recipe)
     assert sorted(shas) == [4, 7, 28] and ae.train_per_row(images[:500], [4], folder, recipe=recipe) == {4: shas[4]}
+    assert list(ae.train_per_row(images[:500], [28, 4, 28], folder, recipe=recipe)) == [28, 4]  # the order given
     model = ae.load_per_row(7, folder)
     assert model.info["rows"] == 7 and "B_7" in model.info["truncation"] and model.info["optimizer"] == "Adam with amsgrad"
     with pytest.raises(FileNotFoundError, match="autoencoders-per-row"):
