@@ -59,16 +59,14 @@ run_final --experiment baselines-authors-knn --protocol paper --n-samples 10000 
 # DoE on 50k / 10k samples (its test_fraction 1/6 of 60 000), Gaussian and logistic
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0
 run_final --experiment baselines-authors-doe --protocol paper --n-samples 60000 --tasks all --estimators DoE --seeds 0 --set pdf=logistic
-# Figure 2 on the authors' representation (one autoencoder per crop level), before the large critics: a fresh checkout retrains the
-# encoders (they are not shipped; two processes, one per core; each skips the ones already trained)
+# Figure 2 on the authors' representation (one autoencoder per crop level), before the large critics: a fresh
+# checkout retrains the encoders (not shipped; two processes, one per core, from opposite ends; each skips the
+# ones already trained)
 "$PY" -m minde.consistency autoencoders-per-row --rows 4,8,12,16,20,24,28,7,11,15,19,23,27 & ae1=$!
 "$PY" -m minde.consistency autoencoders-per-row --rows 27,23,19,15,11,7 & ae2=$!
 wait "$ae1" && wait "$ae2"
-per_row() {
-    "$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds "$1" \
-        --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
-}
-per_row 0-2
+"$PY" -m minde.consistency run --protocol cpu-per-row --tests a,b,c --rows 0-28:4 --estimators MINDE-C --seeds 0-2 \
+    --jobs "${JOBS:-2}" --no-progress --results-dir data/results/mnist-consistency-cpu-per-row
 # Table 1's neural baselines as the MINDE authors ran them (docs/paper.md §9): critics (32, 32, 8) / (128, 128, 8),
 # lr 1e-3, up to 200k steps with the benchmark package's early stopping (two evaluations without a new best) on the
 # 100k / 10k split; the running evaluation on 1 000 of the 10 000 test rows (monitor_rows; the estimate is the best
