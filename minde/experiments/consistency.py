@@ -124,7 +124,9 @@ from .autoencoder import (
 from .mnist import load_mnist
 from .runner import (
     DEFAULT_RESULTS,
+    MAX_MEMORY_HELP,
     REPO,
+    CellFailed,
     Unit,
     _lookup,
     _Parser,
@@ -645,7 +647,7 @@ def _check_protocols(cells: list[Cell], root: Path) -> None:
 
 def run_grid(
     cells: list[Cell], root: Path, jobs: int = 1, progress: bool = True, autoencoder: str | Path | None = None,
-    group_size: int = 8,
+    group_size: int = 8, max_memory_gb: float | None = None,
 ) -> list[dict]:
     """Run the unfinished cells through ``minde.experiments.runner`` (claims, resuming, no orphan workers), ``jobs`` worker
     processes with one torch thread each, MINDE cells in groups of up to ``group_size`` (:func:`units_for`); returns
@@ -661,7 +663,7 @@ def run_grid(
         return f"{cell.test} r={cell.r} seed={cell.seed} | {shown} | {payload['seconds']:.0f}s"
 
     return run_units(units_for(cells, group_size, ae), root, jobs=jobs, progress=progress,
-                     report=report if progress else None)
+                     report=report if progress else None, max_memory_gb=max_memory_gb)
 
 
 # =====================================================================================================
@@ -868,6 +870,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seeds", default="0-2", help="e.g. 0-2 or 0,1")
     run.add_argument("--jobs", type=int, default=1)
     run.add_argument("--group-size", type=int, default=8, help="MINDE cells of one test trained together (1: one at a time)")
+    run.add_argument("--max-memory", type=float, default=None, metavar="GB", help=MAX_MEMORY_HELP)
     run.add_argument("--results-dir", type=Path, default=None, help="default: data/results/mnist-consistency[-<protocol>]")
     run.add_argument("--no-progress", action="store_true")
     summ = sub.add_parser("summary", help="rebuild summary.csv and print the ratios and verdicts")
@@ -921,13 +924,17 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--group-size must be at least 1, got {args.group_size}")
         cells = make_grid(args.tests.split(","), _parse_ints(args.rows, "rows"), args.estimators.split(","),
                           parse_seeds(args.seeds), protocol)  # fmt: skip
-        run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress, group_size=args.group_size)
+        run_grid(cells, root, jobs=args.jobs, progress=not args.no_progress, group_size=args.group_size,
+                 max_memory_gb=args.max_memory)
         print(summarize(root))
         _print_verdicts(root)
         return 0
     except ValueError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
+    except CellFailed as exc:
+        print(f"{parser.prog}: error: {exc}; finished cells are kept, rerun the same command to retry", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
         return 130

@@ -39,7 +39,9 @@ from .results import SUMMARY_COLUMNS, success_counts, summarize  # noqa: F401  (
 from .runner import (
     DEFAULT_MODELS,
     DEFAULT_RESULTS,
+    MAX_MEMORY_HELP,
     REPO,
+    CellFailed,
     ResultError,
     Unit,
     _lookup,
@@ -501,12 +503,13 @@ def run_grid(
     progress: bool = True,
     slurm: dict | None = None,
     group_size: int = 8,
+    max_memory_gb: float | None = None,
 ) -> list[dict]:
     """Run the unfinished cells (``minde.experiments.runner.run_units``); returns the payloads computed by this call."""
     if not cells:
         raise ValueError("the grid is empty: no cells to run")
     return run_units(units_for(cells, group_size), Path(root), jobs=jobs, executor=executor, progress=progress,
-                     report=_report if progress else None, slurm=slurm)  # fmt: skip
+                     report=_report if progress else None, slurm=slurm, max_memory_gb=max_memory_gb)  # fmt: skip
 
 
 # --- the cells of an existing experiment -----------------------------------------------------------
@@ -650,6 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="estimator setting (named in the results)")
     run.add_argument("--jobs", type=int, default=1, help="parallel worker processes (one torch thread each)")
     run.add_argument("--group-size", type=int, default=8, help="MINDE models of one shape trained together (1: one at a time)")
+    run.add_argument("--max-memory", type=float, default=None, metavar="GB", help=MAX_MEMORY_HELP)
     run.add_argument("--executor", default="local", choices=["local", "submitit-local", "slurm"])
     run.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
     run.add_argument("--no-progress", action="store_true")
@@ -720,13 +724,16 @@ def main(argv: list[str] | None = None) -> int:
         done = sum(is_finished(c, root, quiet=True) for c in cells)
         print(f"{len(cells)} cells ({done} finished) -> {root}", flush=True)
         run_grid(cells, root, jobs=args.jobs, executor=args.executor, progress=not args.no_progress,
-                 group_size=args.group_size)  # fmt: skip
+                 group_size=args.group_size, max_memory_gb=args.max_memory)  # fmt: skip
         print(summarize(root))
         _print_table(root)
         return 0
     except (ValueError, ResultError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
+    except CellFailed as exc:
+        print(f"{parser.prog}: error: {exc}; finished cells are kept, rerun the same command to retry", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
         return 130

@@ -13,7 +13,10 @@ what a cell computes; it guarantees, for any cell type:
   them, so every cell is computed once; a claim whose process is dead (same host) or whose heartbeat stopped
   (``STALE_SECONDS``) is taken over;
 * **no orphans**: worker processes watch their parent and exit at once when it dies (SIGKILL included), and check
-  it again before writing a result, so a killed run leaves no process behind and a rerun never duplicates a cell.
+  it again before writing a result, so a killed run leaves no process behind and a rerun never duplicates a cell;
+* **failures named**: a worker that dies (the kernel's out-of-memory killer, a signal) or, under ``max_memory_gb``
+  (an address-space limit per worker), an allocation that fails ends the run with ``CellFailed`` naming the cells
+  it was computing; the finished cells are kept and a rerun retries the rest.
 
 It also holds what both grids' command lines share: where results and networks go (``DEFAULT_RESULTS``,
 ``models_dir``), names looked up with close matches, ``--seeds`` parsed, and one-line argparse errors.
@@ -28,6 +31,7 @@ import math
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -36,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Protocol
@@ -43,9 +48,9 @@ from typing import Protocol
 import numpy as np
 
 __all__ = [
-    "REPO", "CellLike", "Unit", "ResultError", "write_json_atomic", "read_result", "is_finished", "load_results",
+    "REPO", "CellLike", "Unit", "ResultError", "CellFailed", "write_json_atomic", "read_result", "is_finished", "load_results",
     "claim", "release", "run_units", "git_commit", "machine", "clean_stale_temp_files", "write_cell_result",
-    "parent_alive", "DEFAULT_RESULTS", "DEFAULT_MODELS", "models_dir", "parse_seeds",
+    "parent_alive", "MAX_MEMORY_HELP", "DEFAULT_RESULTS", "DEFAULT_MODELS", "models_dir", "parse_seeds",
 ]  # fmt: skip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +61,9 @@ DEFAULT_MODELS = REPO / "data" / "models"
 STALE_SECONDS = 15 * 60
 #: How often a runner refreshes the claims of the cells it is computing.
 HEARTBEAT_SECONDS = 60
+#: The help of both grids' ``--max-memory`` option.
+MAX_MEMORY_HELP = ("address-space limit of each worker process, in GB: a cell that needs more fails at once, named, "
+                   "instead of growing until the kernel's out-of-memory killer ends a process")  # fmt: skip
 
 
 class CellLike(Protocol):
@@ -81,6 +89,15 @@ class Unit:
 
 class ResultError(ValueError):
     """A result file that cannot be used, named in the message."""
+
+
+class CellFailed(RuntimeError):
+    """The cells of a unit could not be computed: its worker died, or ran out of memory (named in the message)."""
+
+
+def _labels(cells: Sequence[CellLike]) -> str:
+    shown = ", ".join(c.label() for c in cells[:3])
+    return shown + (f" and {len(cells) - 3} more" if len(cells) > 3 else "")
 
 
 # --- results on disk ---------------------------------------------------------------------------------
@@ -298,10 +315,22 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.25)
 
 
-def _worker_init(parent: int) -> None:
-    """Worker start-up: one torch thread, and a watchdog that ends the worker when its parent dies."""
+def _limit_memory(max_memory_gb: float | None) -> tuple[int, int]:
+    """Set this process's address-space limit (RLIMIT_AS) to ``max_memory_gb``; returns the limits it replaced."""
+    previous = resource.getrlimit(resource.RLIMIT_AS)
+    if max_memory_gb is not None:
+        soft = int(max_memory_gb * 1e9)
+        if previous[1] != resource.RLIM_INFINITY:
+            soft = min(soft, previous[1])
+        resource.setrlimit(resource.RLIMIT_AS, (soft, previous[1]))
+    return previous
+
+
+def _worker_init(parent: int, max_memory_gb: float | None = None) -> None:
+    """Worker start-up: one torch thread, the memory limit, and a watchdog that ends the worker when its parent dies."""
     global _PARENT
     _PARENT = parent
+    _limit_memory(max_memory_gb)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the runner, which terminates the workers
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
@@ -322,11 +351,30 @@ def write_cell_result(path: Path, payload: dict) -> dict:
     return _strict(payload)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """numpy's MemoryError, or torch's failed CPU allocation (a RuntimeError) or CUDA out-of-memory error."""
+    text = str(exc)
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
+        "can't allocate memory" in text or "out of memory" in text.lower()))  # fmt: skip
+
+
+def _compute(fn: Callable[..., list[dict]], cells: list, root: Path, args: tuple) -> list[dict]:
+    """``fn(cells, root, *args)``, an allocation failure turned into ``CellFailed`` naming the cells and the limit."""
+    try:
+        return fn(cells, root, *args)
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        limit = "" if soft == resource.RLIM_INFINITY else f" under the {soft / 1e9:g} GB address-space limit"
+        raise CellFailed(f"{_labels(cells)}: out of memory{limit} ({str(exc).splitlines()[0][:160]})") from None
+
+
 def _run_unit(fn: Callable[..., list[dict]], cells: list, root: str, args: tuple) -> list[dict]:
     import torch
 
     torch.set_num_threads(1)
-    return fn(cells, Path(root), *args)
+    return _compute(fn, cells, Path(root), args)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -343,6 +391,7 @@ def run_units(
     report: Callable[[CellLike, dict], str] | None = None,
     slurm: dict | None = None,
     poll_seconds: float = 2.0,
+    max_memory_gb: float | None = None,
 ) -> list[dict]:
     """Run every unfinished cell of ``units`` and return the payloads computed here.
 
@@ -350,6 +399,9 @@ def run_units(
     their claim goes stale).  ``jobs`` worker processes (one torch thread each; ``jobs=1`` computes in this
     process), or ``executor="submitit-local"`` / ``"slurm"`` through submitit.  ``report(cell, payload)`` gives the
     line printed for each finished cell.  SIGTERM acts like Ctrl-C: workers are terminated, finished cells kept.
+    ``max_memory_gb`` caps each worker's address space (with ``jobs=1``, this process's while it computes): a cell
+    that needs more raises ``CellFailed`` at once instead of growing until the kernel kills a process.  A worker that
+    dies raises ``CellFailed`` too, naming its cells.
     """
     from tqdm import tqdm
 
@@ -358,6 +410,8 @@ def run_units(
     clean_stale_temp_files(root)
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if max_memory_gb is not None and not (math.isfinite(max_memory_gb) and max_memory_gb > 0):
+        raise ValueError(f"max_memory_gb must be a positive number of GB, got {max_memory_gb}")
     cells = [c for u in units for c in u.cells]
     finished = {id(c) for c in cells if is_finished(c, root)}
     pending = [u.with_cells([c for c in u.cells if id(c) not in finished]) for u in units]
@@ -395,6 +449,7 @@ def run_units(
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
     pool = None
+    limits = _limit_memory(max_memory_gb) if executor == "local" and jobs == 1 else None
     try:
         if executor in ("submitit-local", "slurm"):
             _run_submitit(pending, root, executor, slurm, take, done, poll_seconds)
@@ -408,7 +463,7 @@ def run_units(
                     mine, theirs = take(unit)
                     if mine is not None:
                         try:
-                            done(mine, mine.fn(mine.cells, root, *mine.args))
+                            done(mine, _compute(mine.fn, mine.cells, root, mine.args))
                         except BaseException:
                             for c in mine.cells:
                                 release(c, root)
@@ -418,7 +473,7 @@ def run_units(
                 queue = _wait_for_others(waiting, root, poll_seconds)
         else:
             pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init,
-                                       initargs=(os.getpid(),))  # fmt: skip
+                                       initargs=(os.getpid(), max_memory_gb))  # fmt: skip
             queue, futures = list(pending), {}
             while queue or futures:
                 waiting = []
@@ -434,9 +489,12 @@ def run_units(
                         unit = futures.pop(fut)
                         try:
                             payloads = fut.result()
-                        except BaseException:
+                        except BaseException as exc:
                             for c in unit.cells:
                                 release(c, root)
+                            if isinstance(exc, BrokenProcessPool):
+                                raise CellFailed(f"{_labels(unit.cells)}: the worker process died (killed by a signal; "
+                                                 "the kernel's out-of-memory killer if `dmesg` says so)") from None
                             raise
                         done(unit, payloads)
                 queue.extend(_wait_for_others(waiting, root, poll_seconds if not futures and not queue else 0.0))
@@ -448,6 +506,8 @@ def run_units(
             pool = None
         raise
     finally:
+        if limits is not None:
+            resource.setrlimit(resource.RLIMIT_AS, limits)
         heartbeat.stop()
         for c in heartbeat.cells:
             release(c, root)

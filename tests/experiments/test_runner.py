@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from minde.experiments import grid as ex
@@ -136,6 +137,7 @@ def test_write_json_atomic_is_strict_json_and_stale_temp_files_go(tmp_path):
         (["--seeds", "a-b"], "cannot read --seeds 'a-b'"),
         (["--seeds", "3-1"], "cannot read --seeds '3-1'"),
         (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--max-memory", "0"], "max_memory_gb must be a positive number of GB"),
         (["--experiment", "../x"], "must be a plain folder name"),
         (["--tasks", "1v1-normal"], "unknown task id '1v1-normal'"),
     ],
@@ -172,3 +174,77 @@ def test_a_setting_whose_value_is_a_dict_runs_in_groups(tmp_path):
     assert cells[0].tag == "+sde_kwargs=t_eps0.0001+steps=50"
     payloads = ex.run_grid(cells, tmp_path, progress=False)
     assert len(payloads) == 2 and payloads[0]["params"]["sde_kwargs"]["t_eps"] == 1e-4
+
+
+# --- failures: a worker that dies, an allocation over the memory limit ----------------------------------
+class _Cell:
+    """The least a cell is for the runner (module level: spawned workers unpickle it)."""
+
+    required_keys = ("value",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def path(self, root: Path) -> Path:
+        return root / f"{self.name}.json"
+
+    def label(self) -> str:
+        return self.name
+
+
+def _write(cells, root):
+    return [runner.write_cell_result(c.path(root), {"value": 1}) for c in cells]
+
+
+def _allocate_8gb(cells, root):
+    np.ones(8 * 10**9, dtype=np.uint8)  # more than any limit these tests set
+    return _write(cells, root)
+
+
+def _die(cells, root):
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
+
+
+def _vm_gb() -> float:
+    kb = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmSize:"))
+    return int(kb.split()[1]) / 1e6
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_allocation_over_the_memory_limit_names_the_cell_and_keeps_the_finished_ones(tmp_path, jobs):
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _vm_gb() + 3.0 if jobs == 1 else 4.0  # this process's address space, or a fresh worker's, plus room
+    units = [runner.Unit(_write, [_Cell("fine")], cost=2.0), runner.Unit(_allocate_8gb, [_Cell("greedy")], cost=1.0)]
+    with pytest.raises(runner.CellFailed, match=r"greedy: out of memory under the [\d.]+ GB address-space limit"):
+        runner.run_units(units, tmp_path, jobs=jobs, progress=False, max_memory_gb=limit)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # jobs=1 limited this process only while computing
+    assert runner.is_finished(_Cell("fine"), tmp_path) and not _Cell("greedy").path(tmp_path).exists()
+    assert not list(tmp_path.glob("*.claim"))
+    assert runner.run_units(units[:1], tmp_path, progress=False) == []  # the finished cell is kept
+
+
+def test_a_worker_that_dies_names_its_cells_and_releases_them(tmp_path):
+    units = [runner.Unit(_die, [_Cell("killed"), _Cell("with-it")])]
+    with pytest.raises(runner.CellFailed, match="killed, with-it: the worker process died"):
+        runner.run_units(units, tmp_path, jobs=2, progress=False)
+    assert not list(tmp_path.glob("*.claim")) and not list(tmp_path.glob("*.json"))
+    assert len(runner.run_units([runner.Unit(_write, units[0].cells)], tmp_path, jobs=2, progress=False)) == 2
+
+
+@pytest.mark.parametrize("module", ["grid", "consistency"])
+def test_a_failed_cell_is_one_line_and_exit_1(monkeypatch, capsys, tmp_path, module):
+    from minde.experiments import consistency as cs
+
+    def fail(*args, **kwargs):
+        raise runner.CellFailed("x: the worker process died")
+
+    mod = ex if module == "grid" else cs
+    monkeypatch.setattr(mod, "run_grid", fail)
+    argv = (["run", "--experiment", "e", "--protocol", "smoke", "--tasks", "1v1-normal-0.75", "--estimators", "CCA"]
+            if module == "grid" else ["run", "--protocol", "smoke", "--tests", "a", "--rows", "4", "--estimators", "NWJ",
+                                      "--seeds", "0"])  # fmt: skip
+    assert mod.main([*argv, "--results-dir", str(tmp_path), "--max-memory", "2"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "x: the worker process died" in err[0] and "rerun the same command to retry" in err[0]
