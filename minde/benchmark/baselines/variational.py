@@ -96,7 +96,7 @@ class JointCritic(nn.Module):
 
     def _head(self, h: Tensor) -> Tensor:
         for layer in self.layers[1:]:
-            h = layer(torch.relu(h))
+            h = layer(torch.relu_(h))  # in place: h is always a fresh intermediate (one m x n x width buffer fewer)
         return h[..., 0]
 
     def _first(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -142,6 +142,13 @@ class SeparableCritic(nn.Module):
 
 
 CRITICS = {"joint": JointCritic, "separable": SeparableCritic}
+
+#: Elements of the largest m x n x width intermediate of one block of a pairwise evaluation (``_blocks``).  On the
+#: CPU, 2^24 float32 (64 MiB) is above glibc's largest mmap threshold (32 MiB), so every full block's intermediates
+#: are mapped and handed back to the system when freed.  Blocks of 2^22 (16 MiB) came from the heap instead, and the
+#: ~3 300 blocks of a 10 000-row evaluation at width 128 fragmented it: 5 GB resident at block 3 259 (caught by
+#: py-spy), 21.6 GB once on the 50 x 50 task, where the kernel killed the process.
+PAIR_BLOCK_ELEMENTS = {"cpu": 2**24, "cuda": 2**26}
 
 
 def _logmeanexp_offdiag(scores: Tensor) -> Tensor:
@@ -270,7 +277,7 @@ class _NeuralBaseline:
 
     # --- pairwise evaluation in row blocks (bounded memory) -----------------------------------------
     def _blocks(self, critic: nn.Module, x: Tensor, y: Tensor) -> Iterator[tuple[int, Tensor]]:
-        budget = 2**26 if x.device.type == "cuda" else 2**22  # elements of the largest m x n x width intermediate
+        budget = PAIR_BLOCK_ELEMENTS["cuda" if x.device.type == "cuda" else "cpu"]
         rows = max(1, budget // (y.shape[0] * critic.max_width))
         for start in range(0, x.shape[0], rows):
             yield start, critic.pair_scores(x[start : start + rows], y).double()
