@@ -21,26 +21,10 @@ from pathlib import Path
 
 import torch
 
+from minde.experiments.speed import step_milliseconds
 from minde.score_network import ScoreNetwork
-from minde.sde import VPSDE
-from minde.training import torch_threads, train_score_networks
 
 AUTHORS_MS = {"1x1": (8.0, 11.5), "25x25": (14.0, 19.0)}
-
-
-def measure(dim: int, threads: int, steps: int, batch: int, variant: str, members: int = 1, precision: str = "float32") -> float:
-    """Milliseconds per optimiser step of ``members`` stacked networks (divide by ``members`` for one model's share)."""
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(members, 100_000, dim, generator=gen)
-    y = torch.randn(members, 100_000, dim, generator=gen)
-    seeds = list(range(members))
-    kw = dict(batch_size=batch, seeds=seeds, progress=False, precision=precision)
-    with torch_threads(threads):
-        net = ScoreNetwork(dim, dim, members=members, seeds=seeds)
-        train_score_networks(net, VPSDE(), x, y, variant, steps=200, **kw)  # warm-up
-        start = time.perf_counter()
-        train_score_networks(net, VPSDE(), x, y, variant, steps=steps, **kw)
-        return (time.perf_counter() - start) / steps * 1e3
 
 
 def main() -> None:
@@ -59,7 +43,7 @@ def main() -> None:
             for threads in (int(t) for t in args.threads.split(",")):
                 for members in (int(m) for m in args.members.split(",")):
                     for precision in args.precision.split(","):
-                        ms = measure(dim, threads, args.steps, args.batch, variant, members, precision) / members
+                        ms = step_milliseconds(dim, variant, args.steps, args.batch, members, precision, threads) / members
                         lo, hi = AUTHORS_MS[name]
                         rows.append({"task": name, "variant": variant, "threads": threads, "members": members,
                                      "precision": precision, "width": ScoreNetwork(dim, dim).width, "batch": args.batch,

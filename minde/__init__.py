@@ -17,6 +17,6 @@ from .estimator import MINDE, MIResult
 from .forms import Estimate
 from .sde import SDE, VESDE, VPSDE, make_sde
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 
 __all__ = ["MINDE", "MIResult", "MINDEEnsemble", "EnsembleResult", "Estimate", "SDE", "VPSDE", "VESDE", "make_sde", "__version__"]

@@ -58,6 +58,7 @@ from .runner import (
     write_cell_result,
     write_json_atomic,
 )
+from .speed import machine_speed
 
 __all__ = [
     "PROTOCOLS", "Protocol", "Cell", "ESTIMATORS", "SIGMA_SWEEP", "TASK_SETS", "DEFAULT_RESULTS", "DEFAULT_MODELS",
@@ -81,6 +82,7 @@ class Protocol:
     baselines: dict = field(default_factory=dict)
     description: str = ""
     minde_variant: dict = field(default_factory=dict)
+    calibrate: bool = True  # each MINDE group records the machine's speed first (minde.experiments.speed; ~4 s)
 
     def minde_kwargs(self, dim: int, variant: str = "c") -> dict:
         """MINDE's keyword arguments for a task with dim_x + dim_y = ``dim`` and the variant "c" or "j"."""
@@ -100,6 +102,7 @@ PROTOCOLS: dict[str, Protocol] = {
         minde={"steps": 300, "batch_size": 128, "lr": 1e-3, "mc_repeats": 2},
         baselines={"max_steps": 200},
         description="seconds per cell; checks the plumbing, not accuracy",
+        calibrate=False,
     ),
     "cpu": Protocol(
         "cpu",
@@ -360,6 +363,8 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
         raise ValueError(f"cells of different shapes cannot train together: {sorted(map(str, keys))}")
     prepared = [_data(c) for c in cells]
     ests = [_build(c, p[0]) for c, p in zip(cells, prepared, strict=True)]
+    calibrate = ests[0].device.type == "cpu" and PROTOCOLS[cells[0].protocol].calibrate
+    speed = machine_speed() if calibrate else None  # before the clock starts: not counted in the cells' time
     start, cpu_start = time.perf_counter(), time.process_time()
     fit_many(ests, [(x[:n_tr], y[:n_tr]) for _, x, y, n_tr, _ in prepared], names=[c.label() for c in cells])
     train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
@@ -380,6 +385,7 @@ def _run_minde_group(cells: list[Cell], root: Path) -> list[dict]:
             "params": est.config(), "steps": est.log.steps_done, "fit_info": est.fit_info,
             "loss_curve": [est.log.steps, est.log.losses], "checkpoint": str(_checkpoint(cell)),
             **({"budget_monitor": [[s, v[0]] for s, v in est.log.monitor]} if est.log.monitor else {}),
+            **({"machine_speed": speed} if speed is not None else {}),  # the calibration (minde.experiments.speed)
         } | _provenance()  # fmt: skip
         payloads.append(write_cell_result(cell.path(root), payload))
     return payloads

@@ -113,7 +113,7 @@ def stale_summaries(results_dir: str | Path | None = None) -> list[str]:
     from .results import SUMMARY_COLUMNS, _experiment_dir, available_experiments, summary_rows
 
     def as_text(row: dict) -> tuple[str, ...]:  # a row as summary.csv writes it
-        return tuple("" if row[c] is None else str(row[c]) for c in SUMMARY_COLUMNS)
+        return tuple("" if row.get(c) is None else str(row[c]) for c in SUMMARY_COLUMNS)  # a column added later: empty
 
     stale = []
     for name in dict.fromkeys(_experiment_names()):

@@ -49,7 +49,7 @@ BMI_5K_LABEL = "bmi defaults 5k /40 (unverified)"
 # --- summary.csv: one row per estimate, rebuilt from the runner's JSON files ------------------------------
 SUMMARY_COLUMNS = [
     "task", "estimator", "seed", "estimate", "gt", "abs_error", "stderr", "mc_stderr", "seconds", "cpu_seconds",
-    "protocol", "n_train", "settings",
+    "protocol", "n_train", "settings", "ms_per_model_step",
 ]  # fmt: skip
 
 
@@ -66,6 +66,7 @@ def summary_rows(root: Path) -> list[dict]:
                 "abs_error": e.get("abs_error"), "stderr": e.get("stderr"), "mc_stderr": e.get("mc_stderr"),
                 "seconds": r.get("seconds"), "cpu_seconds": r.get("cpu_seconds"), "protocol": r["protocol"],
                 "n_train": r.get("n_train"), "settings": json.dumps(r.get("settings", {}), sort_keys=True),
+                "ms_per_model_step": (r.get("machine_speed") or {}).get("ms_per_model_step"),  # its machine's speed
             })  # fmt: skip
     return rows
 
@@ -556,17 +557,34 @@ def evaluation_spread(models: Sequence[tuple[str, object, object, object]], seed
     return pd.DataFrame(rows)
 
 
-def cost_accuracy(frames: Mapping[str, pd.DataFrame], threshold: float = 0.1) -> pd.DataFrame:
+def cost_accuracy(
+    frames: Mapping[str, pd.DataFrame],
+    threshold: float = 0.1,
+    reference_ms: float | None = None,
+    speeds: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Accuracy per CPU-hour (notebook 09): for each setting (``{label: results}``, e.g. one experiment each) and
     estimator form, tasks solved (by the mean over seeds), tasks covered, mean |error|, the seeds, the fewest and most
     tasks solved by one seed alone, and the CPU-hours of the models behind it in all and per seed (``cpu_seconds`` of
     each trained model, once per form: a MINDE model gives two forms, so a form's hours are its models').  The seeds
-    and tasks of each setting are what its results hold: compare settings on the same grid."""
+    and tasks of each setting are what its results hold: compare settings on the same grid.
+
+    With ``reference_ms``, also ``cpu_hours_per_seed_at_reference``: each model's CPU time rescaled to a machine
+    whose calibration reads ``reference_ms`` (``minde.experiments.speed.at_reference_speed``), from the speed its
+    result recorded (column ``ms_per_model_step``) or, for a setting run before results recorded it, from
+    ``speeds[label]`` (e.g. ``speed_from_results``); NaN where a model has neither."""
+    if reference_ms is not None and not reference_ms > 0:
+        raise ValueError(f"reference_ms must be a positive speed (ms per model-step), got {reference_ms}")
     rows = []
     for label, df in frames.items():
         df = split_settings(df)
         counts = success_counts(df, threshold)
         cpu = df.groupby("estimator")["cpu_seconds"].sum(min_count=1) / 3600
+        if reference_ms is not None:
+            ms = df["ms_per_model_step"] if "ms_per_model_step" in df else pd.Series(np.nan, index=df.index)
+            ms = ms.astype(float).fillna((speeds or {}).get(label, np.nan))
+            by_form = (df["cpu_seconds"] * reference_ms / ms).groupby(df["estimator"])
+            at_ref = by_form.sum(min_count=1).where(ms.notna().groupby(df["estimator"]).all()) / 3600
         by_seed = df.assign(solved=df["abs_error"] < threshold).groupby(["estimator", "seed"])["solved"].sum()
         for _, r in counts.iterrows():
             name = r["estimator"]
@@ -575,5 +593,7 @@ def cost_accuracy(frames: Mapping[str, pd.DataFrame], threshold: float = 0.1) ->
                          "mean_abs_error": float(r["mean_abs_error"]), "seeds": len(seeds),
                          "solved_min_seed": int(seeds.min()), "solved_max_seed": int(seeds.max()),
                          "cpu_hours": float(cpu.get(name, np.nan)),
-                         "cpu_hours_per_seed": float(cpu.get(name, np.nan)) / len(seeds)})  # fmt: skip
+                         "cpu_hours_per_seed": float(cpu.get(name, np.nan)) / len(seeds)}  # fmt: skip
+                        | ({"cpu_hours_per_seed_at_reference": float(at_ref.get(name, np.nan)) / len(seeds)}
+                           if reference_ms is not None else {}))  # fmt: skip
     return pd.DataFrame(rows)
