@@ -40,11 +40,10 @@ promoted precision-bf16 || run --experiment precision-bf16 --protocol cpu --task
     --set precision=bfloat16
 # issue 20, target 2: the adaptive budget (constant lr until the running MI plateaus, then a cool-down; the cpu steps
 # as cap; version 0.2.1's rule: each stacked model stops on its own), float32 (bfloat16 took 6 % more CPU time on
-# the precision-bf16 cells).  (The 0.2.0 pilot, where a group waited for its slowest member, is
-# data/results/minde-adaptive-together.)  Seed 0 only: on it the rule saved 30 % of the CPU time but lost 3 tasks
-# (stopping some models too early), so seeds 1-2 wait for a stricter rule.
-promoted minde-adaptive || run --experiment minde-adaptive --protocol cpu --tasks all --estimators MINDE-C,MINDE-J \
-    --seeds 0 --set budget=adaptive
+# the precision-bf16 cells).  Its first pilot (0.2.0, a group waited for its slowest member) is
+# data/results/minde-adaptive-together; the second (0.2.1, patience 2: `--set budget=adaptive` alone, seed 0) is
+# data/results/minde-adaptive-p2: it saved a third of the steps but lost 3 tasks, stopping some models too early.
+# minde-adaptive, below, is the stricter rule (patience 3).
 # issue 18, in the order of cost (cheapest first; the costly pairwise bounds of the large critics last).
 # The authors' camera-ready budget (~390k / ~290k steps) on 8 tasks covering every base family and transform and
 # the 50 x 50, seed 0; the 50 x 50 pair first (more than 85 minutes on each core, and an interrupted model restarts)
@@ -77,10 +76,12 @@ run_final --experiment baselines-authors --protocol paper --tasks "$SMALL_DIM" -
 retry() { local i; for i in 1 2 3; do "$@" && return 0; echo "retry $i of $*"; done; return 1; }
 retry run_final --experiment baselines-authors --protocol paper --tasks "$LARGE_DIM" --estimators MINE,InfoNCE,NWJ,DV --seeds 0 \
     --set monitor_rows=1000 --max-memory 9
-# issue 20, target 2: the adaptive rule with patience 3 (three checks in a row under the tolerance, not two).  On
-# seed 0's patience-2 histories most of the too-early stops were a creep of same-direction moves each just under
-# 0.01 nats; the older stop="together" runs, identical up to each stop, predict 35-36 / 34 tasks for it (cosine: 36 /
-# 33) at 60-68 % of the cosine steps.  Seed 0 first, then seeds 1-2
+# issue 20, target 2 (minde-adaptive): the adaptive rule with patience 3 (three checks in a row under the tolerance,
+# not two).  On seed 0's patience-2 histories most of the too-early stops were a creep of same-direction moves each
+# just under 0.01 nats; the older stop="together" runs, identical up to each stop, predict 35-36 / 34 tasks for it
+# (cosine: 36 / 33) at 60-68 % of the cosine steps.  Version 0.2.2 records each group's machine speed, so its CPU
+# time can be compared with minde-cpu's, run on another day (an uncalibrated first run of 60 of its cells, in stop 33,
+# was redone).  Seed 0 first, then seeds 1-2
 P3=(--protocol cpu --tasks all --estimators MINDE-C,MINDE-J --set budget=adaptive --set "plateau_kwargs={'patience': 3}")
-promoted minde-adaptive-p3 || run --experiment minde-adaptive-p3 "${P3[@]}" --seeds 0
-promoted minde-adaptive-p3 || run --experiment minde-adaptive-p3 "${P3[@]}" --seeds 1-2
+promoted minde-adaptive || run --experiment minde-adaptive "${P3[@]}" --seeds 0
+promoted minde-adaptive || run --experiment minde-adaptive "${P3[@]}" --seeds 1-2
