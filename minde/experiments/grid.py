@@ -55,6 +55,7 @@ from .runner import (
     parse_seeds,
     read_result,
     run_units,
+    stopped_early,
     write_cell_result,
     write_json_atomic,
 )
@@ -737,12 +738,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, ResultError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
-    except CellFailed as exc:
-        print(f"{parser.prog}: error: {exc}; finished cells are kept, rerun the same command to retry", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
-        return 130
+    except (CellFailed, KeyboardInterrupt) as exc:
+        return stopped_early(parser.prog, exc)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,16 @@ class CellFailed(RuntimeError):
     """The cells of a unit could not be computed: its worker died, or ran out of memory (named in the message)."""
 
 
+def stopped_early(prog: str, exc: CellFailed | KeyboardInterrupt) -> int:
+    """What a grid's command line says when a run ends before its last cell: one line on stderr naming why, and the
+    exit status (1: a cell failed, ``CellFailed``; 130: interrupted).  The finished cells are kept either way."""
+    if isinstance(exc, CellFailed):
+        print(f"{prog}: error: {exc}; finished cells are kept, rerun the same command to retry", file=sys.stderr)
+        return 1
+    print(f"{prog}: interrupted; finished cells are kept, rerun the same command to continue", file=sys.stderr)
+    return 130
+
+
 def _labels(cells: Sequence[CellLike]) -> str:
     shown = ", ".join(c.label() for c in cells[:3])
     return shown + (f" and {len(cells) - 3} more" if len(cells) > 3 else "")
