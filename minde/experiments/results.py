@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..intervals import average_forms, calibration, intervals
 from .runner import load_results
+from .speed import at_reference_speed
 
 __all__ = [
     "SUMMARY_COLUMNS", "summary_rows", "summarize", "PUBLISHED_SUCCESS", "PUBLISHED_SUCCESS_5K", "MMG_TALLY_LABEL",
@@ -583,7 +584,7 @@ def cost_accuracy(
         if reference_ms is not None:
             ms = df["ms_per_model_step"] if "ms_per_model_step" in df else pd.Series(np.nan, index=df.index)
             ms = ms.astype(float).fillna((speeds or {}).get(label, np.nan))
-            by_form = (df["cpu_seconds"] * reference_ms / ms).groupby(df["estimator"])
+            by_form = at_reference_speed(df["cpu_seconds"], ms, reference_ms).groupby(df["estimator"])
             at_ref = by_form.sum(min_count=1).where(ms.notna().groupby(df["estimator"]).all()) / 3600
         by_seed = df.assign(solved=df["abs_error"] < threshold).groupby(["estimator", "seed"])["solved"].sum()
         for _, r in counts.iterrows():

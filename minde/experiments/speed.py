@@ -70,10 +70,14 @@ def machine_speed() -> dict:
     return {"ms_per_model_step": ms / c["members"], "workload": dict(c), "clock": "process CPU time"}
 
 
-def at_reference_speed(cpu_seconds: float, ms_per_model_step: float, reference_ms: float) -> float:
+def at_reference_speed(cpu_seconds, ms_per_model_step, reference_ms: float):
     """CPU time rescaled to a machine whose calibration reads ``reference_ms``: what the same work would have cost
-    there (``cpu_seconds * reference_ms / ms_per_model_step``)."""
-    if not (ms_per_model_step > 0 and reference_ms > 0):
+    there (``cpu_seconds * reference_ms / ms_per_model_step``).  Takes scalars or arrays (e.g. a results table's
+    columns); in an array an unknown speed (NaN) gives NaN, a speed that is not positive (or a scalar NaN) an error."""
+    import numpy as np
+
+    ms = np.asarray(ms_per_model_step, dtype=float)
+    if not (reference_ms > 0) or np.any(ms[~np.isnan(ms)] <= 0) or (ms.ndim == 0 and np.isnan(ms)):
         raise ValueError(f"speeds must be positive, got {ms_per_model_step} and {reference_ms} ms per model-step")
     return cpu_seconds * reference_ms / ms_per_model_step
 

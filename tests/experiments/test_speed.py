@@ -4,6 +4,7 @@ records it, and how CPU time is rescaled with it."""
 import dataclasses
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -47,6 +48,11 @@ def test_at_reference_speed_rescales_and_refuses_nonsense():
     for bad in ((100.0, 0.0, 1.0), (100.0, 1.0, -1.0), (100.0, float("nan"), 1.0)):
         with pytest.raises(ValueError, match="speeds must be positive"):
             speed.at_reference_speed(*bad)
+    # a results column: unknown speeds stay unknown, a nonsense one is refused
+    got = speed.at_reference_speed(np.array([100.0, 100.0]), np.array([2.0, np.nan]), 1.0)
+    assert got[0] == pytest.approx(50.0) and np.isnan(got[1])
+    with pytest.raises(ValueError, match="speeds must be positive"):
+        speed.at_reference_speed(np.array([100.0, 100.0]), np.array([2.0, 0.0]), 1.0)
 
 
 def _cell(estimator="MINDE-C", dim=1, models=8, settings=None, steps=40000, cpu=384.0, stop="fixed", cells=("a",)):
