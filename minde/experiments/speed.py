@@ -76,6 +76,10 @@ def at_reference_speed(cpu_seconds, ms_per_model_step, reference_ms: float):
     columns); in an array an unknown speed (NaN) gives NaN, a speed that is not positive (or a scalar NaN) an error."""
     import numpy as np
 
+    if isinstance(ms_per_model_step, (list, tuple)):
+        ms_per_model_step = np.asarray(ms_per_model_step, dtype=float)
+    if isinstance(cpu_seconds, (list, tuple)):
+        cpu_seconds = np.asarray(cpu_seconds, dtype=float)
     ms = np.asarray(ms_per_model_step, dtype=float)
     if not (reference_ms > 0) or np.any(ms[~np.isnan(ms)] <= 0) or (ms.ndim == 0 and np.isnan(ms)):
         raise ValueError(f"speeds must be positive, got {ms_per_model_step} and {reference_ms} ms per model-step")

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from minde.benchmark.tasks import get_task
 from minde.experiments import grid as ex
 
 
@@ -139,3 +140,33 @@ def test_reevaluate_gives_the_committed_estimates_back(tmp_path):
     first = ex.load_results(tmp_path / "x")[0]
     assert set(again["estimates"]) == {"MINDE-C+steps=120", "MINDE-C(sigma)+steps=120"}
     assert {k: v["estimate"] for k, v in again["estimates"].items()} == {k: v["estimate"] for k, v in first["estimates"].items()}
+
+
+def test_units_stack_every_seed_and_task_of_one_shape_and_put_the_dearest_first():
+    one = ["1v1-normal-0.75", "1v1-bimodal-0.75"]
+    cells = ex.make_grid(one + ["multinormal-dense-25-25-0.5"], ["MINDE-C", "MINDE-J", "CCA"], [0, 1, 2], "cpu")
+    units = ex.units_for(cells, group_size=27)
+    minde = [u for u in units if u.cells[0].is_minde]
+    # one stack per variant and shape, holding all its seeds and tasks; every baseline cell alone
+    assert sorted(len(u.cells) for u in minde) == [3, 3, 6, 6]
+    assert all(len({ex._stack_key(c) for c in u.cells}) == 1 for u in minde)
+    assert {(c.task, c.seed) for u in minde if len(u.cells) == 6 for c in u.cells} == {(t, s) for t in one for s in range(3)}
+    assert sum(len(u.cells) for u in units) == len(cells) and sum(not u.cells[0].is_minde for u in units) == 9
+    # the 25 x 25 stacks cost more per model than the 1 x 1 ones (about three times per step), MINDE-J's most (80k steps)
+    cost = {(u.cells[0].estimator, get_task(u.cells[0].task).dim_x): u.cost / len(u.cells) for u in minde}
+    assert cost[("MINDE-J", 25)] > cost[("MINDE-C", 25)] > 2.5 * cost[("MINDE-C", 1)]
+    assert cost[("MINDE-C", 1)] == cost[("MINDE-J", 1)]
+    # a smaller group size splits a shape's models in order: full groups first
+    assert sorted(len(u.cells) for u in ex.units_for(cells, group_size=4) if u.cells[0].is_minde) == [2, 2, 3, 3, 4, 4]
+
+
+def test_seeds_of_one_task_trained_together_give_the_numbers_they_give_alone(tmp_path):
+    cells = ex.make_grid(["1v1-normal-0.75"], ["MINDE-C"], [0, 1], "smoke")
+    together = ex.run_grid(cells, tmp_path / "together", jobs=1, progress=False, group_size=2)
+    alone = ex.run_grid(cells, tmp_path / "alone", jobs=1, progress=False, group_size=1)
+    assert [p["trained_together"]["models"] for p in together] == [2, 2]
+    by_seed = {p["seed"]: p for p in alone}
+    for p in together:
+        for name, est in p["estimates"].items():
+            assert est["estimate"] == pytest.approx(by_seed[p["seed"]]["estimates"][name]["estimate"], abs=1e-4)
+    assert together[0]["estimates"] != together[1]["estimates"]  # two seeds, two models

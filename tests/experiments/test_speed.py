@@ -17,7 +17,8 @@ def test_step_milliseconds_times_stacked_steps_and_leaves_the_random_state_alone
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    ms = speed.step_milliseconds(1, "c", steps=5, batch=32, members=2, warmup=2)
+    ms = speed.step_milliseconds(1, "c", steps=5, batch=256, members=2, warmup=20)  # not so short that it trips
+    # the divergence check on the final loss
     assert torch.equal(torch.rand(3), expected)  # drew from its own generators only
     assert 0 < ms < 1e4
     with pytest.raises(ValueError, match="need steps, members and dim of at least 1"):
@@ -49,7 +50,7 @@ def test_at_reference_speed_rescales_and_refuses_nonsense():
         with pytest.raises(ValueError, match="speeds must be positive"):
             speed.at_reference_speed(*bad)
     # a results column: unknown speeds stay unknown, a nonsense one is refused
-    got = speed.at_reference_speed(np.array([100.0, 100.0]), np.array([2.0, np.nan]), 1.0)
+    got = speed.at_reference_speed([100.0, 100.0], [2.0, np.nan], 1.0)
     assert got[0] == pytest.approx(50.0) and np.isnan(got[1])
     with pytest.raises(ValueError, match="speeds must be positive"):
         speed.at_reference_speed(np.array([100.0, 100.0]), np.array([2.0, 0.0]), 1.0)
@@ -72,6 +73,7 @@ def test_speed_from_results_reads_the_calibration_workload_off_an_older_grid():
 
 
 def test_grid_records_the_speed_before_training_and_the_summary_carries_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the calibration is of the CPU (device="auto")
     monkeypatch.setattr(ex, "machine_speed", lambda: {"ms_per_model_step": 1.5, "workload": {}, "clock": "x"})
     cells = ex.make_grid(["1v1-normal-0.75", "1v1-bimodal-0.75"], ["MINDE-C"], [0], "smoke")
     ex.run_grid(cells, tmp_path / "off", progress=False)  # the smoke protocol does not calibrate
@@ -88,14 +90,16 @@ def test_grid_records_the_speed_before_training_and_the_summary_carries_it(monke
 def test_cost_accuracy_at_a_reference_speed():
     from minde.experiments.results import cost_accuracy
 
-    df = pd.DataFrame({"task": ["a", "b"], "estimator": ["E", "E"], "seed": [0, 0], "estimate": [1.0, 2.0],
-                       "gt": [1.0, 2.0], "abs_error": [0.0, 0.0], "cpu_seconds": [3600.0, 7200.0],
-                       "ms_per_model_step": [2.0, None]})  # fmt: skip
+    df = pd.DataFrame({"task": ["a", "b", "a", "b"], "estimator": ["E"] * 4, "seed": [0, 0, 1, 1],
+                       "estimate": [1.0, 2.0, 1.0, 2.0], "gt": [1.0, 2.0, 1.0, 2.0], "abs_error": [0.0] * 4,
+                       "cpu_seconds": [3600.0, 7200.0, 3600.0, 3600.0],
+                       "ms_per_model_step": [2.0, None, 2.0, 2.0]})  # fmt: skip
     old = df.drop(columns="ms_per_model_step")
-    table = cost_accuracy({"new": df, "old": old, "bare": old}, reference_ms=1.0, speeds={"new": 4.0, "old": 3.0})
+    table = cost_accuracy({"new": df, "old": old, "bare": old}, reference_ms=1.5, speeds={"new": 4.0, "old": 3.0})
     hours = table.set_index("setting")["cpu_hours_per_seed_at_reference"]
-    assert hours["new"] == pytest.approx((3600 / 2.0 + 7200 / 4.0) / 3600)  # recorded speed first, then speeds[label]
-    assert hours["old"] == pytest.approx(3.0 / 3.0)
+    # recorded speed first, then speeds[label]; per seed: over the two seeds
+    assert hours["new"] == pytest.approx(1.5 * (3600 / 2.0 + 7200 / 4.0 + 3600 / 2.0 + 3600 / 2.0) / 3600 / 2)
+    assert hours["old"] == pytest.approx(1.5 * 18000 / 3.0 / 3600 / 2)
     assert pd.isna(hours["bare"])  # no speed known for it: not a guess
     assert "cpu_hours_per_seed_at_reference" not in cost_accuracy({"new": df})
     with pytest.raises(ValueError, match="reference_ms must be a positive speed"):
