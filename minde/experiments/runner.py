@@ -380,9 +380,12 @@ def _compute(fn: Callable[..., list[dict]], cells: list, root: Path, args: tuple
         raise CellFailed(f"{_labels(cells)}: out of memory{limit} ({str(exc).splitlines()[0][:160]})") from None
 
 
-def _run_unit(fn: Callable[..., list[dict]], cells: list, root: str, args: tuple) -> list[dict]:
+def _run_unit(fn: Callable[..., list[dict]], cells: list, root: str, args: tuple, commit: str | None = None) -> list[dict]:
+    """A unit in a worker process (pool or submitit): one torch thread, the run's commit as its provenance."""
     import torch
 
+    global _RUN_COMMIT
+    _RUN_COMMIT = commit
     torch.set_num_threads(1)
     return _compute(fn, cells, Path(root), args)
 
@@ -456,13 +459,16 @@ def run_units(
         heartbeat.add(mine)
         return (unit.with_cells(mine) if mine else None), (unit.with_cells(theirs) if theirs else None)
 
+    global _RUN_COMMIT
+    outer_commit, commit = _RUN_COMMIT, git_commit()  # a run inside a run (a notebook's rerun) keeps the outer one's
+    _RUN_COMMIT = commit
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _raise_interrupt) if main_thread else None
     pool = None
     limits = _limit_memory(max_memory_gb) if executor == "local" and jobs == 1 else None
     try:
         if executor in ("submitit-local", "slurm"):
-            _run_submitit(pending, root, executor, slurm, take, done, poll_seconds)
+            _run_submitit(pending, root, executor, slurm, take, done, poll_seconds, commit)
         elif executor != "local":
             raise ValueError(f"unknown executor {executor!r}: choose local, submitit-local or slurm")
         elif jobs == 1:
@@ -490,7 +496,7 @@ def run_units(
                 while queue and len(futures) < 2 * jobs:  # keep the pool busy, claim only what is about to run
                     mine, theirs = take(queue.pop(0))
                     if mine is not None:
-                        futures[pool.submit(_run_unit, mine.fn, mine.cells, str(root), mine.args)] = mine
+                        futures[pool.submit(_run_unit, mine.fn, mine.cells, str(root), mine.args, commit)] = mine
                     if theirs is not None:
                         waiting.append(theirs)
                 if futures:
@@ -523,6 +529,7 @@ def run_units(
             release(c, root)
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+        _RUN_COMMIT = outer_commit
         bar.close()
     if pool is not None:
         pool.shutdown()
@@ -544,7 +551,7 @@ def _wait_for_others(waiting: list[Unit], root: Path, poll_seconds: float) -> li
     return out
 
 
-def _run_submitit(pending, root, executor, slurm, take, done, poll_seconds) -> None:
+def _run_submitit(pending, root, executor, slurm, take, done, poll_seconds, commit) -> None:
     try:
         import submitit
     except ImportError:
@@ -559,7 +566,7 @@ def _run_submitit(pending, root, executor, slurm, take, done, poll_seconds) -> N
         for unit in queue:
             mine, theirs = take(unit)
             if mine is not None:
-                jobs_.append((mine, ex.submit(_run_unit, mine.fn, mine.cells, str(root), mine.args)))
+                jobs_.append((mine, ex.submit(_run_unit, mine.fn, mine.cells, str(root), mine.args, commit)))
             if theirs is not None:
                 waiting.append(theirs)
         for unit, job in jobs_:
@@ -568,8 +575,18 @@ def _run_submitit(pending, root, executor, slurm, take, done, poll_seconds) -> N
 
 
 # --- provenance --------------------------------------------------------------------------------------
+_RUN_COMMIT: str | None = None  # the commit the running ``run_units`` started from (its workers are given it)
+
+
 def git_commit() -> str:
-    """The repository's HEAD commit, with ``-dirty`` when tracked files have changed ("unknown" outside git)."""
+    """The commit of the code that computes: while ``run_units`` runs (in it and in its workers), the repository's
+    HEAD when that run started, so that a commit made while a long grid runs is not recorded for cells computed by
+    the code loaded before it; otherwise HEAD now.  With ``-dirty`` when tracked files had changed ("unknown"
+    outside git)."""
+    return _RUN_COMMIT if _RUN_COMMIT is not None else _head_commit()
+
+
+def _head_commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True,

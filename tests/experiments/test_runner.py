@@ -206,6 +206,21 @@ def _allocate_8gb(cells, root):
     return _write(cells, root)
 
 
+def _write_commit(cells, root):
+    return [runner.write_cell_result(c.path(root), {"git_commit": runner.git_commit()}) for c in cells]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_cells_record_the_commit_their_run_started_from(monkeypatch, tmp_path, jobs):
+    # HEAD moves while the grid runs (a commit made meanwhile): the cells still name the code that computed them;
+    # a spawned worker has no monkeypatch, so it can only know the start's commit from its runner
+    heads = iter(["commit-at-start", "commit-made-later"])
+    monkeypatch.setattr(runner, "_head_commit", lambda: next(heads))
+    units = [runner.Unit(_write_commit, [_Cell("a"), _Cell("b")])]
+    assert {p["git_commit"] for p in runner.run_units(units, tmp_path, jobs=jobs, progress=False)} == {"commit-at-start"}
+    assert runner.git_commit() == "commit-made-later"  # outside a run: HEAD now
+
+
 def _die(cells, root):
     os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
 
